@@ -1,0 +1,68 @@
+"""Settings read once from the environment, with defaults that work on a laptop.
+
+Every path the pipeline touches hangs off ``REVIEWPULSE_HOME`` (default ``./var``)::
+
+    $REVIEWPULSE_HOME/
+      warehouse.duckdb                         the DuckDB warehouse
+      landing/<kind>/<source>/<YYYY-MM-DD>/    files as exported by marketplaces and shops
+      reports/<YYYY-MM-DD>/                    the nightly report (HTML + CSV)
+      demo/planted_truth.json                  what the demo generator planted
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# The default salt is fine for demos and tests; production must set its own secret salt.
+DEFAULT_SALT = "reviewpulse-dev-salt"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things live and the knobs of a run."""
+
+    home: Path
+    salt: str = DEFAULT_SALT
+    sql_dir: Path = REPO_ROOT / "sql"
+    shared_data_dir: Path = REPO_ROOT.parent / "shared" / "data"
+    progress: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Build settings from environment variables (``REVIEWPULSE_*``)."""
+        env = dict(os.environ if env is None else env)
+        return cls(
+            home=Path(env.get("REVIEWPULSE_HOME", "./var")).resolve(),
+            salt=env.get("REVIEWPULSE_SALT", DEFAULT_SALT),
+            sql_dir=Path(env.get("REVIEWPULSE_SQL_DIR", str(REPO_ROOT / "sql"))),
+            shared_data_dir=Path(env.get("REVIEWPULSE_DATA_DIR", str(REPO_ROOT.parent / "shared" / "data"))),
+            progress=env.get("REVIEWPULSE_PROGRESS", "1") not in ("0", "false", "no"),
+        )
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def demo_dir(self) -> Path:
+        return self.home / "demo"
+
+    def landing_path(self, kind: str, source: str, night: str) -> Path:
+        """The landing folder for one kind, source and night (``YYYY-MM-DD``)."""
+        return self.landing_dir / kind / source / night
+
+    def report_path(self, night: str) -> Path:
+        return self.reports_dir / night

@@ -1,0 +1,77 @@
+"""The canonical data model every source is mapped onto, one ``Kind`` per warehouse table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a kind of record looks like once mapped: its table, key, date, text and columns."""
+
+    name: str
+    table: str
+    id_column: str
+    date_column: str
+    text_column: str
+    text_required: bool
+    columns: tuple[str, ...]
+    content_columns: tuple[str, ...]
+    """Columns whose change means the record was edited (and must be scored again)."""
+    parsers: dict[str, str]
+    """The default parser of each mapped column (see ``pipeline.sources.parsers``)."""
+
+
+REVIEWS = Kind(
+    name="reviews",
+    table="reviews",
+    id_column="review_id",
+    date_column="review_date",
+    text_column="text",
+    text_required=True,
+    columns=(
+        "review_id", "source", "channel", "product_id", "product_title", "category", "seller_id",
+        "reviewer_key", "rating", "title", "text", "language", "review_date", "verified_purchase",
+        "helpful_votes", "content_hash",
+    ),
+    content_columns=("product_id", "rating", "title", "text", "review_date"),
+    parsers={
+        "review_id": "id", "product_id": "id", "seller_id": "id", "reviewer_id": "id", "channel": "id",
+        "product_title": "text", "category": "id", "rating": "number", "title": "text", "text": "text",
+        "language": "id", "review_date": "iso_date", "verified_purchase": "boolean", "helpful_votes": "count",
+    },
+)
+
+SELLER_FEEDBACK = Kind(
+    name="seller_feedback",
+    table="seller_feedback",
+    id_column="feedback_id",
+    date_column="feedback_date",
+    text_column="comment",
+    text_required=False,
+    columns=(
+        "feedback_id", "source", "channel", "seller_id", "order_id", "reviewer_key", "rating", "title",
+        "comment", "language", "feedback_date", "arrived_on_time", "item_as_described", "service_ok",
+        "content_hash",
+    ),
+    content_columns=(
+        "rating", "title", "comment", "feedback_date", "arrived_on_time", "item_as_described", "service_ok",
+    ),
+    parsers={
+        "feedback_id": "id", "seller_id": "id", "order_id": "id", "reviewer_id": "id", "channel": "id",
+        "rating": "number", "title": "text", "comment": "text", "language": "id", "feedback_date": "iso_date",
+        "arrived_on_time": "boolean", "item_as_described": "boolean", "service_ok": "boolean",
+    },
+)
+
+KINDS = {k.name: k for k in (REVIEWS, SELLER_FEEDBACK)}
+
+
+def get_kind(name: str) -> Kind:
+    """Look up a kind by name, with a clear error for a wrong one."""
+    from pipeline.errors import ConfigError
+
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise ConfigError(f"unknown kind {name!r}; use one of: {', '.join(KINDS)}") from None

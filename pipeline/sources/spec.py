@@ -1,0 +1,160 @@
+"""How a source is declared (``SourceSpec``) and how its rows become canonical rows (``to_canonical``)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.sources import parsers
+from pipeline.sources.canonical import Kind
+from pipeline.sources.language import detect_language
+from pipeline.sources.readers import RawBatch
+
+ColumnRef = str | tuple[str, ...]
+"""A source column, or several to take the first non-blank of."""
+
+Enricher = Callable[[pd.DataFrame, Path], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A declared mapping of one export format onto a canonical kind.
+
+    Attributes:
+        name: the format name used on the CLI and in the landing zone (``landing/<kind>/<name>/``).
+        kind: the canonical kind the rows become.
+        reader: ``csv``, ``tsv``, ``jsonl`` or ``parquet``.
+        columns: canonical column -> source column (or columns, first non-blank wins).
+        optional: source columns that may be absent from a file; all others are required.
+        parsers: canonical column -> parser name, where it differs from the kind's default.
+        id_from: source columns hashed into the record id when the source has no id of its own.
+        constants: canonical column -> value used where the source gives none.
+        pii: source columns holding names/emails/IPs: hashed or dropped, and redacted in the quarantine.
+        glob: which files in a landing folder belong to this source.
+        seller_from_filename: the seller id is the file name without extension (Seller Central).
+        enrich: optional function adding columns from side files (Olist's order items).
+    """
+
+    name: str
+    kind: Kind
+    reader: str
+    description: str
+    columns: Mapping[str, ColumnRef]
+    optional: tuple[str, ...] = ()
+    parsers: Mapping[str, str] = field(default_factory=dict)
+    id_from: tuple[str, ...] = ()
+    constants: Mapping[str, str] = field(default_factory=dict)
+    pii: tuple[str, ...] = ()
+    glob: str = "*"
+    seller_from_filename: bool = False
+    enrich: Enricher | None = None
+
+    def required_columns(self) -> list[str]:
+        """Source columns a file must have, in declaration order."""
+        needed: list[str] = []
+        for ref in self.columns.values():
+            refs = (ref,) if isinstance(ref, str) else ref
+            if all(r in self.optional for r in refs):
+                continue
+            needed.extend(r for r in refs if r not in self.optional and r not in needed)
+        needed.extend(c for c in self.id_from if c not in needed and c not in self.optional)
+        return needed
+
+
+def _column(rows: pd.DataFrame, ref: ColumnRef) -> pd.Series:
+    """The source values for one reference; absent optional columns read as nulls."""
+    refs = (ref,) if isinstance(ref, str) else ref
+    out = pd.Series([None] * len(rows), index=rows.index, dtype="object")
+    for r in refs:
+        if r in rows.columns:
+            values = rows[r].astype("object")
+            blank = values.isna() | values.map(lambda v: isinstance(v, str) and not v.strip())
+            out = out.where(out.notna(), values.where(~blank, None))
+    return out
+
+
+def stable_hash(parts: list[str | None], n: int = 20) -> str | None:
+    """A short sha256 hex digest of the parts, or None when any part is missing."""
+    if any(p is None for p in parts):
+        return None
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:n]
+
+
+def reviewer_key(reviewer_id: str | None, salt: str) -> str | None:
+    """Salted hash of a reviewer id or email; the clear value is never stored."""
+    if not isinstance(reviewer_id, str):
+        return None
+    return hashlib.sha256(f"{salt}\x1f{reviewer_id.strip().lower()}".encode()).hexdigest()[:32]
+
+
+def _redact(raw: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) > 2:
+            raw = raw.replace(secret, "[redacted]")
+    return raw
+
+
+def to_canonical(spec: SourceSpec, batch: RawBatch, *, path: Path, night: date, salt: str) -> pd.DataFrame:
+    """Map a file's rows onto the canonical columns of ``spec.kind``.
+
+    Values that do not parse become nulls; the original text is kept in ``_src_<column>`` so validation
+    can quote it. ``_record_no``, ``_line_no`` and ``_raw`` (with PII redacted) ride along.
+    """
+    kind = spec.kind
+    rows = batch.rows
+    if spec.enrich is not None:
+        rows = spec.enrich(rows, path)
+    out = pd.DataFrame(index=rows.index)
+    for canon, ref in spec.columns.items():
+        source_values = _column(rows, ref)
+        out[f"_src_{canon}"] = source_values
+        out[canon] = parsers.parse(spec.parsers.get(canon, kind.parsers[canon]), source_values)
+    for canon, value in spec.constants.items():
+        if canon not in out:
+            out[canon] = value
+        else:
+            out[canon] = out[canon].where(out[canon].notna(), value)
+    if spec.seller_from_filename:
+        out["seller_id"] = path.stem
+    if spec.id_from:
+        parts = [_column(rows, c) for c in spec.id_from]
+        out[kind.id_column] = [
+            None if (h := stable_hash(list(vals))) is None else f"{spec.name}-{h}"
+            for vals in zip(*parts, strict=True)
+        ]
+        out[f"_src_{kind.id_column}"] = out[kind.id_column]
+    if kind.date_column not in out:  # sources without dates (MARC): the night the file landed
+        out[kind.date_column] = pd.Timestamp(night).as_unit("s")
+    no_reviewer = pd.Series([None] * len(out), index=out.index, dtype="object")
+    reviewer_ids = out.pop("reviewer_id") if "reviewer_id" in out else no_reviewer
+    out["reviewer_key"] = [reviewer_key(r, salt) for r in reviewer_ids]
+    out["source"] = spec.name
+    for canon in kind.columns:
+        if canon not in out:
+            out[canon] = None
+    text = out[kind.text_column]
+    missing_lang = out["language"].isna()
+    if missing_lang.any():
+        out.loc[missing_lang, "language"] = text[missing_lang].map(detect_language)
+    out["language"] = out["language"].map(lambda v: v.lower()[:2] if isinstance(v, str) else "und")
+    out["content_hash"] = [
+        stable_hash(["" if pd.isna(v) else str(v) for v in vals], 32)
+        for vals in zip(*(out[c] for c in kind.content_columns), strict=True)
+    ]
+    pii_cols = [c for c in spec.pii if c in rows.columns]
+    raws = rows["_raw"]
+    if pii_cols:
+        secrets = rows[pii_cols].astype("object").where(rows[pii_cols].notna(), None).values.tolist()
+        raws = pd.Series(
+            [_redact(raw, [s for s in row if isinstance(s, str)]) for raw, row in zip(raws, secrets, strict=True)],
+            index=rows.index,
+        )
+    out["_raw"] = raws
+    out["_record_no"] = rows["_record_no"]
+    out["_line_no"] = rows["_line_no"]
+    return out

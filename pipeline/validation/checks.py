@@ -1,0 +1,204 @@
+"""Validate batches with Great Expectations (pandas datasource) and split good rows from bad ones.
+
+Two levels, as in the README:
+
+* **batch level** (``check_columns``): the file must have the columns its format requires. A failure
+  raises ``BatchError`` and nothing from the file is loaded.
+* **row level** (``validate_rows``): every row is checked; a row failing any expectation goes to the
+  quarantine with a reason per failure that quotes the offending value, and loading continues.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import pandas as pd
+
+from pipeline.errors import BatchError
+from pipeline.sources.canonical import Kind
+from pipeline.sources.readers import Rejected
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+VALID_RATINGS = [1, 2, 3, 4, 5]
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """One row-level expectation, the reason code it yields, and how to word a failure."""
+
+    code: str
+    column: str
+    expectation: str
+    kwargs: dict[str, Any]
+    message: Callable[[pd.Series], str]
+
+
+@dataclass
+class ValidationResult:
+    """Good rows ready to load, quarantined rows with reasons, and the per-expectation summary."""
+
+    good: pd.DataFrame
+    quarantined: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _quote(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "missing"
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _row_checks(kind: Kind) -> list[RowCheck]:
+    """The row-level expectations for a kind, in the order their reasons are listed."""
+    idc, datec, textc = kind.id_column, kind.date_column, kind.text_column
+    checks = [
+        RowCheck("missing_id", idc, "ExpectColumnValuesToNotBeNull", {}, lambda r: f"{idc} is missing"),
+        RowCheck(
+            "bad_rating", "rating", "ExpectColumnValuesToNotBeNull", {},
+            lambda r: f"rating {_quote(r['_src_rating'])} is not a number",
+        ),
+        RowCheck(
+            "bad_rating", "rating", "ExpectColumnValuesToBeInSet", {"value_set": VALID_RATINGS},
+            lambda r: f"rating {_quote(r['_src_rating'])} is not a whole number from 1 to 5",
+        ),
+        RowCheck(
+            "bad_date", datec, "ExpectColumnValuesToNotBeNull", {},
+            lambda r: f"{datec} {_quote(r.get('_src_' + datec))} is not a date",
+        ),
+    ]
+    if kind.text_required:
+        checks.insert(
+            1, RowCheck("empty_text", textc, "ExpectColumnValuesToNotBeNull", {}, lambda r: f"{textc} is empty")
+        )
+    checks.append(
+        RowCheck("duplicate_id", idc, "ExpectColumnValuesToBeUnique", {}, lambda r: f"{idc} {_quote(r[idc])} repeats")
+    )
+    return checks
+
+
+@cache
+def _gx() -> Any:
+    """One ephemeral GX context with a pandas datasource, built on first use (GX takes seconds to import)."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    asset = context.data_sources.add_pandas("reviewpulse").add_dataframe_asset("batch")
+    return context, asset.add_batch_definition_whole_dataframe("whole_frame")
+
+
+@cache
+def _suite(name: str, expectations: tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...]) -> Any:
+    """Register an expectation suite once per process."""
+    import great_expectations as gx
+
+    context, _ = _gx()
+    suite = gx.ExpectationSuite(name=name)
+    for expectation, column, kwargs in expectations:
+        cls = getattr(gx.expectations, expectation)
+        suite.add_expectation(cls(column=column, **{k: list(v) if isinstance(v, tuple) else v for k, v in kwargs}))
+    return context.suites.add(suite)
+
+
+def _snake(name: str) -> str:
+    """``ExpectColumnValuesToBeUnique`` -> ``expect_column_values_to_be_unique`` (GX's result type)."""
+    return "".join("_" + ch.lower() if ch.isupper() else ch for ch in name).lstrip("_")
+
+
+def _run(suite: Any, frame: pd.DataFrame) -> Any:
+    _, batch_definition = _gx()
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    return batch.validate(suite, result_format={"result_format": "COMPLETE"})
+
+
+def check_columns(source_name: str, kind: Kind, columns: list[str], required: list[str], file_name: str) -> None:
+    """Batch-level check: every required source column exists. Raises ``BatchError`` naming the missing ones."""
+    suite = _suite(
+        f"columns:{kind.name}:{source_name}",
+        tuple(("ExpectColumnToExist", c, ()) for c in required),
+    )
+    result = _run(suite, pd.DataFrame(columns=columns))
+    missing = [r.expectation_config.kwargs["column"] for r in result.results if not r.success]
+    if missing:
+        raise BatchError(
+            f"{file_name}: required column{'s' if len(missing) > 1 else ''} missing for format "
+            f"{source_name}: {', '.join(missing)}"
+        )
+
+
+def validate_rows(kind: Kind, frame: pd.DataFrame, rejected: list[Rejected]) -> ValidationResult:
+    """Run the row suite of ``kind`` over a canonical frame; return good rows and quarantined rows.
+
+    ``rejected`` are records the reader could not parse; they join the quarantine with their reasons.
+    Of rows sharing an id, the first is kept and later ones are quarantined (``duplicate_id``).
+    """
+    checks = _row_checks(kind)
+    suite = _suite(
+        f"rows:{kind.name}",
+        tuple((c.expectation, c.column, tuple((k, tuple(v)) for k, v in c.kwargs.items())) for c in checks),
+    )
+    frame = frame.reset_index(drop=True)
+    columns = list(dict.fromkeys(c.column for c in checks))
+    result = _run(suite, frame[columns].copy())
+    reasons: dict[int, list[tuple[str, str]]] = {}
+    summary: list[dict[str, Any]] = []
+    first_record = frame.drop_duplicates(kind.id_column).set_index(kind.id_column)["_record_no"]
+    by_key = {(r.expectation_config.type, r.expectation_config.kwargs["column"]): r for r in result.results}
+    for check in checks:
+        res = by_key[(_snake(check.expectation), check.column)]
+        if res.exception_info and res.exception_info.get("raised_exception"):
+            raise BatchError(f"validation could not run {check.expectation} on {check.column}")
+        bad = list(res.result.get("unexpected_index_list") or [])
+        if check.code == "duplicate_id":
+            later = frame.index[frame[kind.id_column].duplicated(keep="first") & frame[kind.id_column].notna()]
+            bad = sorted(set(bad) & set(later))
+        summary.append(
+            {"expectation": check.expectation, "column": check.column, "code": check.code,
+             "success": not bad, "unexpected": len(bad)}
+        )
+        for i in bad:
+            row = frame.loc[i]
+            message = check.message(row)
+            if check.code == "duplicate_id":
+                message += f" record {int(first_record[row[kind.id_column]])} of this file"
+            reasons.setdefault(int(i), []).append((check.code, message))
+    bad_index = sorted(reasons)
+    quarantined = pd.DataFrame(
+        {
+            "record_no": [int(frame.at[i, "_record_no"]) for i in bad_index],
+            "line_no": [frame.at[i, "_line_no"] for i in bad_index],
+            "raw_record": [frame.at[i, "_raw"] for i in bad_index],
+            "reason_code": [reasons[i][0][0] for i in bad_index],
+            "reason": ["; ".join(m for _, m in reasons[i]) for i in bad_index],
+        }
+    )
+    if rejected:
+        read_level = pd.DataFrame(
+            {
+                "record_no": [r.record_no for r in rejected],
+                "line_no": [r.line_no for r in rejected],
+                "raw_record": [r.raw for r in rejected],
+                "reason_code": [r.code for r in rejected],
+                "reason": [r.reason for r in rejected],
+            }
+        )
+        quarantined = pd.concat([quarantined, read_level], ignore_index=True) if len(quarantined) else read_level
+        for code in sorted({r.code for r in rejected}):
+            n = sum(r.code == code for r in rejected)
+            summary.append({"expectation": "readable_record", "column": None, "code": code,
+                            "success": False, "unexpected": n})
+    quarantined = quarantined.sort_values("record_no", kind="stable").reset_index(drop=True)
+    good = frame.drop(index=bad_index).reset_index(drop=True)
+    return ValidationResult(
+        good=good,
+        quarantined=quarantined,
+        summary={"rows_in": len(frame) + len(rejected), "rows_good": len(good),
+                 "rows_quarantined": len(quarantined), "expectations": summary},
+    )

@@ -1,0 +1,39 @@
+merge into reviews as target
+using (
+    with staged as (
+        select * from stg_reviews
+    )
+    select * from staged
+) as staged
+on target.source = staged.source and target.review_id = staged.review_id
+when matched and target.content_hash <> staged.content_hash and $night >= target.last_seen then update set
+    channel = staged.channel,
+    product_id = staged.product_id,
+    product_title = staged.product_title,
+    category = staged.category,
+    seller_id = staged.seller_id,
+    reviewer_key = staged.reviewer_key,
+    rating = staged.rating,
+    title = staged.title,
+    text = staged.text,
+    language = staged.language,
+    review_date = staged.review_date,
+    verified_purchase = staged.verified_purchase,
+    helpful_votes = staged.helpful_votes,
+    content_hash = staged.content_hash,
+    content_version = target.content_version + 1,
+    needs_scoring = true,
+    last_seen = $night,
+    ingest_run_id = $run_id
+when matched then update set
+    last_seen = greatest(target.last_seen, $night)
+when not matched then insert (
+    review_id, source, channel, product_id, product_title, category, seller_id, reviewer_key, rating, title,
+    text, language, review_date, verified_purchase, helpful_votes, content_hash, content_version,
+    needs_scoring, first_seen, last_seen, ingest_run_id
+) values (
+    staged.review_id, staged.source, staged.channel, staged.product_id, staged.product_title, staged.category,
+    staged.seller_id, staged.reviewer_key, staged.rating, staged.title, staged.text, staged.language,
+    staged.review_date, staged.verified_purchase, staged.helpful_votes, staged.content_hash, 1, true,
+    $night, $night, $run_id
+)

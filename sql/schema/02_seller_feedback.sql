@@ -1,0 +1,23 @@
+create table if not exists seller_feedback (
+    feedback_id varchar not null,
+    source varchar not null,
+    channel varchar,
+    seller_id varchar,
+    order_id varchar,
+    reviewer_key varchar,
+    rating tinyint not null check (rating between 1 and 5),
+    title varchar,
+    comment varchar,
+    language varchar,
+    feedback_date date not null,
+    arrived_on_time boolean,
+    item_as_described boolean,
+    service_ok boolean,
+    content_hash varchar not null,
+    content_version integer not null default 1,
+    needs_scoring boolean not null default true,
+    first_seen date not null,
+    last_seen date not null,
+    ingest_run_id varchar not null,
+    primary key (source, feedback_id)
+);

@@ -1,0 +1,21 @@
+create table if not exists ingest_runs (
+    run_id varchar primary key,
+    night date not null,
+    kind varchar not null,
+    source varchar not null,
+    file varchar not null,
+    checksum varchar not null,
+    rows_read integer not null default 0,
+    rows_loaded integer not null default 0,
+    rows_new integer not null default 0,
+    rows_changed integer not null default 0,
+    rows_unchanged integer not null default 0,
+    rows_quarantined integer not null default 0,
+    status varchar not null check (status in ('succeeded', 'failed')),
+    error varchar,
+    validation_summary json,
+    attempts integer not null default 1,
+    started_at timestamp not null,
+    finished_at timestamp not null,
+    duration_s double not null
+);

@@ -1,0 +1,80 @@
+"""Readers keep every record: good ones as rows, broken ones as rejects with the raw text and a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import BatchError
+from pipeline.sources.readers import read_delimited, read_jsonl, read_parquet, scrub_emails
+
+
+def test_csv_keeps_quotes_newlines_and_html_verbatim(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text('id,text\n1,"He said ""hi"", then\nleft <br> ok"\n2,plain\n', encoding="utf-8")
+    batch = read_delimited(path)
+    assert batch.rows["text"].tolist() == ['He said "hi", then\nleft <br> ok', "plain"]
+    assert batch.rows["_record_no"].tolist() == [1, 2]
+    assert batch.rows["_line_no"].tolist() == [2, 4]
+    assert batch.rejected == []
+
+
+def test_csv_undecodable_record_is_rejected_and_others_kept(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_bytes(b"id,text\n1,good\n2,bad \xff\xfe bytes\n3,also good\n")
+    batch = read_delimited(path)
+    assert batch.rows["id"].tolist() == ["1", "3"]
+    assert [(r.record_no, r.code) for r in batch.rejected] == [(2, "undecodable")]
+    assert "\\xff\\xfe" in batch.rejected[0].raw
+    assert batch.records_read == 3
+
+
+def test_csv_wrong_field_count_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("id,text,rating\n1,a,5\n2,b\n", encoding="utf-8")
+    batch = read_delimited(path)
+    assert [(r.record_no, r.code) for r in batch.rejected] == [(2, "malformed_record")]
+    assert "expected 3 fields, found 2" in batch.rejected[0].reason
+
+
+def test_tsv_and_bom(tmp_path: Path) -> None:
+    path = tmp_path / "s.txt"
+    path.write_text("\ufeffDate\tRating\n11/21/26\t5\n", encoding="utf-8")
+    batch = read_delimited(path, "\t")
+    assert batch.columns == ["Date", "Rating"]
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n"])
+def test_empty_file_is_a_batch_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "e.csv"
+    path.write_bytes(content)
+    with pytest.raises(BatchError, match="empty"):
+        read_delimited(path)
+
+
+def test_missing_file_is_a_batch_error(tmp_path: Path) -> None:
+    with pytest.raises(BatchError, match="cannot read"):
+        read_delimited(tmp_path / "nope.csv")
+
+
+def test_jsonl_broken_line_and_non_object(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b'{"id": 1, "ok": true, "style": {"a": 1}}\n{"id": 2, "text": "trunc\n[1, 2]\n\n{"id": 4}\n')
+    batch = read_jsonl(path)
+    assert batch.rows["id"].tolist() == ["1", "4"]
+    assert batch.rows["ok"].tolist()[0] == "true"
+    assert batch.rows["style"].tolist()[0] == '{"a": 1}'
+    assert [(r.record_no, r.line_no, r.code) for r in batch.rejected] == [(2, 2, "broken_json"), (3, 3, "broken_json")]
+    assert batch.records_read == 4
+
+
+def test_corrupt_parquet_is_a_batch_error(tmp_path: Path) -> None:
+    path = tmp_path / "r.parquet"
+    path.write_bytes(b"PAR1 not really")
+    with pytest.raises(BatchError, match="not a readable Parquet"):
+        read_parquet(path)
+
+
+def test_scrub_emails() -> None:
+    assert scrub_emails("from ana.souza42@example.com, broken") == "from [redacted-email], broken"
