@@ -1,0 +1,208 @@
+"""The ``reviewpulse`` command line. Thin: every command calls functions in ``pipeline``."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.errors import ReviewPulseError
+from pipeline.settings import Settings
+
+app = typer.Typer(
+    help="ReviewPulse: ingest, validate and report product reviews and seller feedback.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+DEFAULT_DEMO_START = date(2026, 11, 2)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, transient=False,
+        disable=not Settings.from_env().progress,
+    )
+
+
+def _ingest_table(results: list[dict[str, Any]]) -> Table:
+    table = Table(title="Ingest", show_lines=False)
+    for col in ("kind", "source", "file", "status", "read", "loaded", "new", "changed", "quarantined", "reasons"):
+        table.add_column(col, justify="right" if col in ("read", "loaded", "new", "changed", "quarantined") else "left")
+    for r in results:
+        reasons = ", ".join(f"{k}={v}" for k, v in r.get("quarantine_by_reason", {}).items())
+        table.add_row(
+            r["kind"], r["source"], Path(r["file"]).name, r["status"], str(r["rows_read"]), str(r["rows_loaded"]),
+            str(r["rows_new"]), str(r["rows_changed"]), str(r["rows_quarantined"]), reasons or "-",
+        )
+    return table
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="File to load.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="Source format, see `reviewpulse formats`.")],
+    kind: Annotated[str, typer.Option("--kind", "-k", help="reviews or seller_feedback.")] = "reviews",
+    night: Annotated[str | None, typer.Option(help="Night the file belongs to (YYYY-MM-DD); default today.")] = None,
+) -> None:
+    """Load one file: validate it, load good rows, quarantine bad rows with reasons."""
+    from pipeline.ingest import ingest_file
+    from pipeline.nightly import parse_night
+    from pipeline.warehouse import connect
+
+    settings = Settings.from_env()
+    try:
+        the_night = parse_night(night) if night else date.today()
+        con = connect(settings)
+        with console.status(f"Ingesting {path.name} ({format}, {kind})…"):
+            result = ingest_file(con, settings, path, fmt=format, kind=kind, night=the_night)
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    console.print(_ingest_table([result.to_dict()]))
+    if result.status == "skipped":
+        console.print(f"[yellow]Skipped:[/] this exact file was {result.error}; nothing changed.")
+    else:
+        console.print(
+            f"rows in {result.rows_read} = loaded {result.rows_loaded} + quarantined {result.rows_quarantined}"
+        )
+        for check in result.validation.get("expectations", []):
+            mark = "[green]✓[/]" if check["success"] else "[red]✗[/]"
+            console.print(f"  {mark} {check['expectation']}({check['column'] or ''}) -> {check['code']}: "
+                          f"{check['unexpected']} rows")
+
+
+@app.command("run")
+def run_cmd(
+    date_: Annotated[str, typer.Option("--date", help="The night to run (YYYY-MM-DD).")],
+) -> None:
+    """Run the nightly job for one date over the landing zone, without Airflow."""
+    from pipeline.nightly import list_landing_files, run_night
+
+    settings = Settings.from_env()
+    try:
+        files = list_landing_files(settings, date_)
+        results: list[dict[str, Any]] = []
+        with _progress() as progress:
+            task = progress.add_task(f"Night {date_}", total=len(files))
+
+            def on_file(item: dict[str, str], summary: dict[str, Any] | None, error: str | None) -> None:
+                if summary:
+                    results.append(summary)
+                else:
+                    err.print(f"[red]failed[/] {item['path']}: {error}")
+                progress.advance(task)
+
+            night = run_night(settings, date_, on_file=on_file)
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    if not files:
+        console.print(f"[yellow]No files landed for {date_}[/] under {settings.landing_dir}")
+    else:
+        console.print(_ingest_table(results))
+    console.print(f"Report: [bold]{night.report}/index.html[/]")
+    if not night.ok:
+        raise _fail(f"{len(night.failures)} file(s) failed to load; see above")
+
+
+@app.command()
+def demo(
+    nights: Annotated[int, typer.Option(min=1, max=60, help="How many nights to generate and run.")] = 7,
+    start: Annotated[str, typer.Option(help="First night (YYYY-MM-DD).")] = DEFAULT_DEMO_START.isoformat(),
+    seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 42,
+) -> None:
+    """Generate demo exports (en/es/pt, with planted patterns) and run every night on them."""
+    from pipeline.demo import generate_demo
+    from pipeline.nightly import parse_night, run_night
+
+    settings = Settings.from_env()
+    try:
+        first = parse_night(start)
+        manifest = generate_demo(settings.landing_dir, settings.demo_dir / "planted_truth.json",
+                                 start=first, nights=nights, seed=seed)
+        console.print(f"Generated {len(manifest.files)} files for {nights} nights in {settings.landing_dir}")
+        failures: list[str] = []
+        report = None
+        with _progress() as progress:
+            task = progress.add_task("Nightly runs", total=nights)
+            for i in range(nights):
+                night = (first + timedelta(days=i)).isoformat()
+                progress.update(task, description=f"Night {night}")
+                result = run_night(settings, night)
+                failures.extend(result.failures)
+                report = result.report
+                progress.advance(task)
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    _print_status(settings)
+    console.print(f"Planted truth: {manifest.truth_path}")
+    console.print(f"[bold green]Report:[/] {report}/index.html")
+    if failures:
+        raise _fail("; ".join(failures))
+
+
+def _print_status(settings: Settings) -> None:
+    from pipeline.warehouse import connect, run
+
+    con = connect(settings, read_only=True)
+    try:
+        runs = Table(title="Last ingest runs")
+        for col in ("night", "kind", "source", "file", "status", "read", "loaded", "quarantined", "error"):
+            runs.add_column(col)
+        for row in run(con, "select night, kind, source, file, status, rows_read, rows_loaded, rows_quarantined, "
+                            "coalesce(error, '') from ingest_runs order by finished_at desc limit 10"):
+            runs.add_row(str(row[0]), row[1], row[2], Path(row[3]).name, row[4], *(str(v) for v in row[5:]))
+        console.print(runs)
+        counts = Table(title="Warehouse")
+        counts.add_column("table")
+        counts.add_column("rows", justify="right")
+        for table in ("reviews", "seller_feedback", "ingest_runs", "quarantine"):
+            counts.add_row(table, str(run(con, f"select count(*) from {table}")[0][0]))
+        console.print(counts)
+        reasons = Table(title="Quarantine by reason")
+        for col in ("kind", "source", "reason", "rows"):
+            reasons.add_column(col)
+        for row in run(con, "select kind, source, reason_code, count(*) from quarantine group by all order by 4 desc"):
+            reasons.add_row(row[0], row[1], row[2], str(row[3]))
+        console.print(reasons)
+    finally:
+        con.close()
+
+
+@app.command()
+def status() -> None:
+    """Show the last runs, table counts and the quarantine by reason."""
+    try:
+        _print_status(Settings.from_env())
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
+def formats() -> None:
+    """List the source formats ReviewPulse reads."""
+    from pipeline.sources import SOURCES
+
+    table = Table(title="Source formats")
+    for col in ("format", "kind", "reader", "required columns", "description"):
+        table.add_column(col)
+    for spec in SOURCES:
+        table.add_row(spec.name, spec.kind.name, spec.reader, ", ".join(spec.required_columns()), spec.description)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,130 @@
+"""The nightly job as plain functions; the CLI (``reviewpulse run``) and the Airflow DAG both call these.
+
+    list_landing_files -> ingest_landing_file (each file) -> build_marts -> write_report
+
+Every step is keyed on the night (``YYYY-MM-DD``, Airflow's logical date), never on the wall clock, so a
+rerun of a night gives the same warehouse and the same report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pipeline import reports
+from pipeline.errors import BatchError, ConfigError
+from pipeline.ingest import IngestResult, ingest_file
+from pipeline.settings import Settings
+from pipeline.sources import KINDS, SOURCES
+from pipeline.warehouse import connect
+
+
+def parse_night(night: str | date) -> date:
+    """Accept ``YYYY-MM-DD`` (or a date) and return a date, with a clear error otherwise."""
+    if isinstance(night, date):
+        return night
+    try:
+        return date.fromisoformat(night)
+    except ValueError:
+        raise ConfigError(f"night must be a date like 2026-11-20, got {night!r}") from None
+
+
+def _source_glob(kind: str, source: str) -> str | None:
+    for spec in SOURCES:
+        if spec.kind.name == kind and spec.name == source:
+            return spec.glob
+    return None
+
+
+def list_landing_files(settings: Settings, night: str) -> list[dict[str, str]]:
+    """Files waiting in ``landing/<kind>/<source>/<night>/``, sorted, as ``{kind, source, path}`` dicts.
+
+    A folder named after an unknown source is listed too, so that its load fails loudly instead of
+    the files being skipped in silence.
+    """
+    night = parse_night(night).isoformat()
+    found: list[dict[str, str]] = []
+    for kind in sorted(KINDS):
+        kind_dir = settings.landing_dir / kind
+        if not kind_dir.is_dir():
+            continue
+        for source_dir in sorted(p for p in kind_dir.iterdir() if p.is_dir()):
+            folder = source_dir / night
+            if not folder.is_dir():
+                continue
+            pattern = _source_glob(kind, source_dir.name) or "*"
+            for path in sorted(p for p in folder.glob(pattern) if p.is_file() and not p.name.startswith(".")):
+                found.append({"kind": kind, "source": source_dir.name, "path": str(path)})
+    return found
+
+
+def ingest_landing_file(settings: Settings, *, kind: str, source: str, path: str, night: str) -> dict[str, Any]:
+    """Ingest one landed file; return its summary. Raises ``BatchError`` when the file cannot be loaded."""
+    con = connect(settings)
+    try:
+        return ingest_file(con, settings, Path(path), fmt=source, kind=kind, night=parse_night(night)).to_dict()
+    finally:
+        con.close()
+
+
+def build_marts(settings: Settings, night: str) -> list[str]:
+    """Rebuild every mart as of ``night``."""
+    con = connect(settings)
+    try:
+        return reports.build_marts(con, settings, parse_night(night))
+    finally:
+        con.close()
+
+
+def write_report(settings: Settings, night: str) -> str:
+    """Write the report for ``night`` and return its folder."""
+    con = connect(settings)
+    try:
+        return str(reports.write_report(con, settings, parse_night(night)))
+    finally:
+        con.close()
+
+
+@dataclass
+class NightResult:
+    """What one night did: a result per file, the report folder, and whether any file failed."""
+
+    night: str
+    files: list[IngestResult | dict[str, Any]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    report: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def run_night(
+    settings: Settings,
+    night: str,
+    *,
+    on_file: Callable[[dict[str, str], dict[str, Any] | None, str | None], None] | None = None,
+) -> NightResult:
+    """Run the whole night without Airflow: every landed file, then marts and the report.
+
+    A file that fails is recorded and reported, the other files still load, and the report is still
+    written; ``NightResult.ok`` is False so the CLI exits non-zero.
+    """
+    night = parse_night(night).isoformat()
+    result = NightResult(night=night)
+    for item in list_landing_files(settings, night):
+        try:
+            summary = ingest_landing_file(settings, night=night, **item)
+            result.files.append(summary)
+            if on_file:
+                on_file(item, summary, None)
+        except BatchError as exc:
+            result.failures.append(f"{item['path']}: {exc}")
+            if on_file:
+                on_file(item, None, str(exc))
+    build_marts(settings, night)
+    result.report = write_report(settings, night)
+    return result

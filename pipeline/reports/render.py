@@ -1,0 +1,105 @@
+"""Write the nightly report: ``reports/<night>/index.html`` plus one CSV per mart and ``summary.json``."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from pipeline import __version__
+from pipeline.reports.charts import bar_chart, line_chart
+from pipeline.reports.marts import mart_names
+from pipeline.settings import Settings
+
+MIN_REVIEWS_FOR_RANKING = 5
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> pd.DataFrame:
+    return con.execute(sql, params).df() if params is not None else con.execute(sql).df()
+
+
+def _headline(con: duckdb.DuckDBPyConnection, night: date) -> dict[str, Any]:
+    """Totals shown at the top of the report."""
+    row = con.execute(
+        """
+        with r as (select * from reviews where first_seen <= $night),
+             f as (select * from seller_feedback where first_seen <= $night)
+        select
+            (select count(*) from r),
+            (select count(*) from r where first_seen = $night),
+            (select round(avg(rating), 2) from r),
+            (select avg(case when rating >= 4 then 1.0 else 0.0 end) from r),
+            (select count(*) from f),
+            (select count(*) from f where first_seen = $night),
+            (select round(avg(rating), 2) from f),
+            (select avg(case when rating >= 4 then 1.0 else 0.0 end) from f),
+            (select count(*) from quarantine where night <= $night),
+            (select count(*) from quarantine where night = $night),
+            (select count(distinct language) from r)
+        """,
+        {"night": night},
+    ).fetchall()[0]
+    keys = ["reviews", "reviews_new", "review_avg_rating", "review_csat", "feedback", "feedback_new",
+            "feedback_avg_rating", "feedback_csat", "quarantined", "quarantined_tonight", "languages"]
+    return dict(zip(keys, row, strict=True))
+
+
+def _weekly_trend(csat: pd.DataFrame) -> str:
+    weekly = csat[csat["grain"] == "week"].pivot_table(index="key", columns="kind", values="csat")
+    labels = [str(k)[5:] for k in weekly.index]
+    series = {("Reviews" if k == "reviews" else "Seller feedback"): [None if pd.isna(v) else float(v)
+                                                                      for v in weekly[k]] for k in weekly.columns}
+    return line_chart(labels, series)
+
+
+def _seller_trend(seller_weekly: pd.DataFrame) -> str:
+    known = seller_weekly[seller_weekly["seller_id"] != "(unknown)"].dropna(subset=["feedback_csat"])
+    top = known.groupby("seller_id")["feedback_n"].sum().nlargest(6).index
+    table = known[known["seller_id"].isin(top)].pivot_table(index="week", columns="seller_id", values="feedback_csat")
+    labels = [str(w)[5:10] for w in table.index]
+    return line_chart(labels, {s: [None if pd.isna(v) else float(v) for v in table[s]] for s in table.columns})
+
+
+def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date) -> Path:
+    """Render the report for ``night`` from the marts (build them first) and return its folder."""
+    out = settings.report_path(night.isoformat())
+    out.mkdir(parents=True, exist_ok=True)
+    marts = {name: _frame(con, f'select * from "{name}"') for name in mart_names(settings)}
+    for name, frame in marts.items():
+        frame.to_csv(out / f"{name}.csv", index=False)
+
+    headline = _headline(con, night)
+    dist = marts["mart_rating_distribution"]
+    csat = marts["mart_csat"]
+    products = csat[(csat["kind"] == "reviews") & (csat["grain"] == "product") & (csat["n"] >= MIN_REVIEWS_FOR_RANKING)]
+    charts = {
+        kind: bar_chart([f"{r}★" for r in part["rating"]], [float(s or 0) for s in part["share"]])
+        for kind, part in dist.groupby("kind")
+    }
+    context = {
+        "night": night.isoformat(),
+        "version": __version__,
+        "headline": headline,
+        "rating_charts": charts,
+        "weekly_chart": _weekly_trend(csat),
+        "seller_chart": _seller_trend(marts["mart_seller_weekly"]),
+        "worst_products": products.sort_values(["csat", "n"], ascending=[True, False]).head(10).to_dict("records"),
+        "best_products": products.sort_values(["csat", "n"], ascending=[False, False]).head(10).to_dict("records"),
+        "sellers": csat[csat["grain"] == "seller"].sort_values(["kind", "csat"]).to_dict("records"),
+        "channels": csat[csat["grain"] == "channel"].sort_values(["kind", "key"]).to_dict("records"),
+        "seller_weeks": marts["mart_seller_weekly"].sort_values(["seller_id", "week"]).to_dict("records"),
+        "ingest": marts["mart_ingest_quality"].to_dict("records"),
+        "quarantine": marts["mart_quarantine_reasons"].to_dict("records"),
+        "csv_files": sorted(f"{name}.csv" for name in marts),
+        "min_n": MIN_REVIEWS_FOR_RANKING,
+    }
+    env = Environment(loader=PackageLoader("pipeline.reports", "templates"), autoescape=select_autoescape())
+    (out / "index.html").write_text(env.get_template("report.html.j2").render(**context), encoding="utf-8")
+    summary = {"night": night.isoformat(), **{k: (float(v) if isinstance(v, float) else v) for k, v in headline.items()}}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    return out

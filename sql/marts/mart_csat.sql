@@ -1,0 +1,59 @@
+create or replace table mart_csat as
+with review_rows as (
+    select
+        'reviews' as kind,
+        product_id,
+        coalesce(product_title, product_id) as product_label,
+        coalesce(seller_id, '(unknown)') as seller_id,
+        coalesce(channel, '(unknown)') as channel,
+        cast(date_trunc('week', review_date) as date) as week,
+        rating
+    from reviews
+    where first_seen <= $night
+),
+
+feedback_rows as (
+    select
+        'seller_feedback' as kind,
+        cast(null as varchar) as product_id,
+        cast(null as varchar) as product_label,
+        coalesce(seller_id, '(unknown)') as seller_id,
+        coalesce(channel, '(unknown)') as channel,
+        cast(date_trunc('week', feedback_date) as date) as week,
+        rating
+    from seller_feedback
+    where first_seen <= $night
+),
+
+rated as (
+    select * from review_rows
+    union all
+    select * from feedback_rows
+),
+
+grouped as (
+    select
+        kind,
+        case
+            when grouping(product_id) = 0 then 'product'
+            when grouping(seller_id) = 0 then 'seller'
+            when grouping(channel) = 0 then 'channel'
+            else 'week'
+        end as grain,
+        coalesce(product_id, seller_id, channel, strftime(week, '%Y-%m-%d')) as key,
+        coalesce(any_value(product_label), product_id, seller_id, channel, strftime(week, '%Y-%m-%d')) as label,
+        count(*) as n,
+        round(avg(rating), 3) as avg_rating,
+        round(avg(case when rating >= 4 then 1.0 else 0.0 end), 4) as csat
+    from rated
+    group by grouping sets ((kind, product_id), (kind, seller_id), (kind, channel), (kind, week))
+),
+
+kept as (
+    select *
+    from grouped
+    where key is not null
+)
+
+select * from kept
+order by kind, grain, key
