@@ -118,7 +118,7 @@ def ingest_file(
     try:
         batch = READERS[spec.reader](path)
         check_columns(spec.name, spec.kind, batch.columns, spec.required_columns(), path.name)
-        frame = to_canonical(spec, batch, path=path, night=night, salt=settings.salt)
+        frame = to_canonical(spec, batch, path=path, night=night)
         # Records we could not parse may still carry an email address in clear.
         batch.rejected = [replace(r, raw=scrub_emails(r.raw)) for r in batch.rejected]
         checked = validate_rows(spec.kind, frame, batch.rejected)
@@ -142,7 +142,8 @@ def ingest_file(
     try:
         con.register(f"batch_{table}", good[list(spec.kind.columns)])
         con.register("batch_quarantine", quarantined)
-        run(con, f"create or replace temp view stg_{table} as {sql_text(settings, f'staging/stg_{table}')}")
+        run(con, f"create or replace temp table stg_{table} as {sql_text(settings, f'staging/stg_{table}')}",
+            {"salt": settings.salt})
         changes = run(con, sql_text(settings, f"core/changes_{table}"), {"night": night})[0]
         result.rows_new, result.rows_changed, result.rows_unchanged = (int(v) for v in changes)
         run(con, sql_text(settings, f"core/merge_{table}"), params)
@@ -161,6 +162,7 @@ def ingest_file(
     finally:
         for name in (f"batch_{table}", "batch_quarantine"):
             con.unregister(name)
+        run(con, f"drop table if exists stg_{table}")
     return result
 
 

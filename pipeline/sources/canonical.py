@@ -16,8 +16,7 @@ class Kind:
     text_column: str
     text_required: bool
     columns: tuple[str, ...]
-    content_columns: tuple[str, ...]
-    """Columns whose change means the record was edited (and must be scored again)."""
+    """The mapped batch's columns; staging SQL hashes ``reviewer_id`` and the content (sql/staging)."""
     parsers: dict[str, str]
     """The default parser of each mapped column (see ``pipeline.sources.parsers``)."""
 
@@ -31,10 +30,9 @@ REVIEWS = Kind(
     text_required=True,
     columns=(
         "review_id", "source", "channel", "product_id", "product_title", "category", "seller_id",
-        "reviewer_key", "rating", "title", "text", "language", "review_date", "verified_purchase",
-        "helpful_votes", "content_hash",
+        "reviewer_id", "rating", "title", "text", "language", "review_date", "verified_purchase",
+        "helpful_votes",
     ),
-    content_columns=("product_id", "rating", "title", "text", "review_date"),
     parsers={
         "review_id": "id", "product_id": "id", "seller_id": "id", "reviewer_id": "id", "channel": "id",
         "product_title": "text", "category": "id", "rating": "number", "title": "text", "text": "text",
@@ -50,12 +48,8 @@ SELLER_FEEDBACK = Kind(
     text_column="comment",
     text_required=False,
     columns=(
-        "feedback_id", "source", "channel", "seller_id", "order_id", "reviewer_key", "rating", "title",
+        "feedback_id", "source", "channel", "seller_id", "order_id", "reviewer_id", "rating", "title",
         "comment", "language", "feedback_date", "arrived_on_time", "item_as_described", "service_ok",
-        "content_hash",
-    ),
-    content_columns=(
-        "rating", "title", "comment", "feedback_date", "arrived_on_time", "item_as_described", "service_ok",
     ),
     parsers={
         "feedback_id": "id", "seller_id": "id", "order_id": "id", "reviewer_id": "id", "channel": "id",

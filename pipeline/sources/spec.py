@@ -85,13 +85,6 @@ def stable_hash(parts: list[str | None], n: int = 20) -> str | None:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:n]
 
 
-def reviewer_key(reviewer_id: str | None, salt: str) -> str | None:
-    """Salted hash of a reviewer id or email; the clear value is never stored."""
-    if not isinstance(reviewer_id, str):
-        return None
-    return hashlib.sha256(f"{salt}\x1f{reviewer_id.strip().lower()}".encode()).hexdigest()[:32]
-
-
 def _redact(raw: str, secrets: list[str]) -> str:
     for secret in secrets:
         if secret and len(secret) > 2:
@@ -99,11 +92,12 @@ def _redact(raw: str, secrets: list[str]) -> str:
     return raw
 
 
-def to_canonical(spec: SourceSpec, batch: RawBatch, *, path: Path, night: date, salt: str) -> pd.DataFrame:
+def to_canonical(spec: SourceSpec, batch: RawBatch, *, path: Path, night: date) -> pd.DataFrame:
     """Map a file's rows onto the canonical columns of ``spec.kind``.
 
     Values that do not parse become nulls; the original text is kept in ``_src_<column>`` so validation
     can quote it. ``_record_no``, ``_line_no`` and ``_raw`` (with PII redacted) ride along.
+    ``reviewer_id`` is still in clear here: the staging SQL stores only its salted hash.
     """
     kind = spec.kind
     rows = batch.rows
@@ -130,9 +124,6 @@ def to_canonical(spec: SourceSpec, batch: RawBatch, *, path: Path, night: date, 
         out[f"_src_{kind.id_column}"] = out[kind.id_column]
     if kind.date_column not in out:  # sources without dates (MARC): the night the file landed
         out[kind.date_column] = pd.Timestamp(night).as_unit("s")
-    no_reviewer = pd.Series([None] * len(out), index=out.index, dtype="object")
-    reviewer_ids = out.pop("reviewer_id") if "reviewer_id" in out else no_reviewer
-    out["reviewer_key"] = [reviewer_key(r, salt) for r in reviewer_ids]
     out["source"] = spec.name
     for canon in kind.columns:
         if canon not in out:
@@ -142,10 +133,6 @@ def to_canonical(spec: SourceSpec, batch: RawBatch, *, path: Path, night: date, 
     if missing_lang.any():
         out.loc[missing_lang, "language"] = text[missing_lang].map(detect_language)
     out["language"] = out["language"].map(lambda v: v.lower()[:2] if isinstance(v, str) else "und")
-    out["content_hash"] = [
-        stable_hash(["" if pd.isna(v) else str(v) for v in vals], 32)
-        for vals in zip(*(out[c] for c in kind.content_columns), strict=True)
-    ]
     pii_cols = [c for c in spec.pii if c in rows.columns]
     raws = rows["_raw"]
     if pii_cols:
