@@ -27,7 +27,7 @@ DEFAULT_DEMO_START = date(2026, 11, 2)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -72,17 +72,22 @@ def ingest(
             result = ingest_file(con, settings, path, fmt=format, kind=kind, night=the_night)
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
-    console.print(_ingest_table([result.to_dict()]))
+    summary = Table(title=f"Ingest {path.name}", show_header=False)
+    for key in ("kind", "source", "status", "rows_read", "rows_loaded", "rows_new", "rows_changed",
+                "rows_unchanged", "rows_quarantined", "quarantine_by_reason", "run_id"):
+        summary.add_row(key, str(getattr(result, key)))
+    console.print(summary)
     if result.status == "skipped":
-        console.print(f"[yellow]Skipped:[/] this exact file was {result.error}; nothing changed.")
+        console.print(f"[yellow]Skipped:[/] this exact file was {result.error}; nothing changed.", soft_wrap=True)
     else:
         console.print(
-            f"rows in {result.rows_read} = loaded {result.rows_loaded} + quarantined {result.rows_quarantined}"
+            f"rows in {result.rows_read} = loaded {result.rows_loaded} + quarantined {result.rows_quarantined}",
+            soft_wrap=True,
         )
         for check in result.validation.get("expectations", []):
             mark = "[green]✓[/]" if check["success"] else "[red]✗[/]"
             console.print(f"  {mark} {check['expectation']}({check['column'] or ''}) -> {check['code']}: "
-                          f"{check['unexpected']} rows")
+                          f"{check['unexpected']} rows", soft_wrap=True)
 
 
 @app.command("run")
@@ -103,17 +108,17 @@ def run_cmd(
                 if summary:
                     results.append(summary)
                 else:
-                    err.print(f"[red]failed[/] {item['path']}: {error}")
+                    err.print(f"[red]failed[/] {item['path']}: {error}", soft_wrap=True)
                 progress.advance(task)
 
             night = run_night(settings, date_, on_file=on_file)
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
     if not files:
-        console.print(f"[yellow]No files landed for {date_}[/] under {settings.landing_dir}")
+        console.print(f"[yellow]No files landed for {date_}[/] under {settings.landing_dir}", soft_wrap=True)
     else:
         console.print(_ingest_table(results))
-    console.print(f"Report: [bold]{night.report}/index.html[/]")
+    console.print(f"Report: [bold]{night.report}/index.html[/]", soft_wrap=True)
     if not night.ok:
         raise _fail(f"{len(night.failures)} file(s) failed to load; see above")
 

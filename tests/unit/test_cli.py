@@ -1,0 +1,86 @@
+"""The command line: exit codes, one-line errors, the printed row accounting, status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from pipeline import cli
+from pipeline.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("REVIEWPULSE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("REVIEWPULSE_PROGRESS", "0")
+    # A wide console, so that table cells are not cut to fit 80 columns in the captured output.
+    monkeypatch.setattr(cli, "console", Console(width=250))
+    monkeypatch.setattr(cli, "err", Console(width=250, stderr=True))
+    return tmp_path / "home"
+
+
+def _reviews(tmp_path: Path) -> Path:
+    path = tmp_path / "reviews.csv"
+    path.write_text(
+        "review_id,product_id,reviewer_id,rating,title,text,review_date\n"
+        "r1,p1,u1,5,Great,Works well,2026-11-01\n"
+        "r2,p1,u2,6,Bad,Rating too high,2026-11-01\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_ingest_prints_rows_in_loaded_and_quarantined(home: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(_reviews(tmp_path)), "--format", "generic_csv", "--night",
+                                 "2026-11-01"])
+    assert result.exit_code == 0, result.output
+    assert "rows in 2 = loaded 1 + quarantined 1" in result.output
+    again = runner.invoke(app, ["ingest", str(_reviews(tmp_path)), "--format", "generic_csv", "--night",
+                                "2026-11-01"])
+    assert again.exit_code == 0 and "nothing changed" in again.output
+
+
+def test_batch_error_exits_non_zero_with_one_line(home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_text("review_id,text\nr1,hello\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(path), "--format", "generic_csv"])
+    assert result.exit_code == 1
+    assert "required columns missing for format generic_csv" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_format_and_bad_date_are_clear_errors(home: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(_reviews(tmp_path)), "--format", "nope"])
+    assert result.exit_code == 1 and "unknown format 'nope'" in result.output
+    result = runner.invoke(app, ["run", "--date", "20-11-2026"])
+    assert result.exit_code == 1 and "night must be a date like" in result.output
+
+
+def test_run_on_empty_landing_zone_still_writes_report(home: Path) -> None:
+    result = runner.invoke(app, ["run", "--date", "2026-11-05"])
+    assert result.exit_code == 0, result.output
+    assert "No files landed for 2026-11-05" in result.output
+    assert (home / "reports" / "2026-11-05" / "index.html").exists()
+
+
+def test_run_exits_non_zero_when_a_landed_file_fails(home: Path, tmp_path: Path) -> None:
+    folder = home / "landing" / "reviews" / "generic_csv" / "2026-11-01"
+    folder.mkdir(parents=True)
+    (folder / "good.csv").write_bytes(_reviews(tmp_path).read_bytes())
+    (folder / "bad.csv").write_text("review_id\nr9\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", "--date", "2026-11-01"])
+    assert result.exit_code == 1
+    assert "1 file(s) failed" in result.output
+    status = runner.invoke(app, ["status"])
+    assert status.exit_code == 0
+    assert "failed" in status.output and "succeeded" in status.output and "bad_rating" in status.output
+
+
+def test_status_without_warehouse_is_a_clear_error(home: Path) -> None:
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 1 and "no warehouse yet" in result.output
