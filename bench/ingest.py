@@ -29,8 +29,30 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-WORDS = ("great fast delivery quality broke returned refund size small large price cheap love hate "
-         "entrega rápida calidad producto chegou rápido qualidade ótimo").split()
+WORDS = [
+    "great",
+    "fast",
+    "delivery",
+    "quality",
+    "broke",
+    "returned",
+    "refund",
+    "size",
+    "small",
+    "large",
+    "price",
+    "cheap",
+    "love",
+    "hate",
+    "entrega",
+    "rápida",
+    "calidad",
+    "producto",
+    "chegou",
+    "rápido",
+    "qualidade",
+    "ótimo",
+]
 
 
 def generate(path: Path, rows: int, seed: int = 7) -> None:
@@ -38,16 +60,18 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
     rng = np.random.default_rng(seed)
     words = np.array(WORDS)
     text = [" ".join(w) for w in words[rng.integers(0, len(words), size=(rows, 12))]]
-    frame = pd.DataFrame({
-        "review_id": [f"r{i:08d}" for i in range(rows)],
-        "product_id": [f"p{i:05d}" for i in rng.integers(0, 20000, rows)],
-        "reviewer_id": [f"u{i:07d}" for i in rng.integers(0, 400000, rows)],
-        "rating": rng.integers(1, 6, rows).astype(str),
-        "title": "Review",
-        "text": text,
-        "review_date": pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 300, rows), unit="D"),
-        "language": rng.choice(["en", "es", "pt"], rows),
-    })
+    frame = pd.DataFrame(
+        {
+            "review_id": [f"r{i:08d}" for i in range(rows)],
+            "product_id": [f"p{i:05d}" for i in rng.integers(0, 20000, rows)],
+            "reviewer_id": [f"u{i:07d}" for i in rng.integers(0, 400000, rows)],
+            "rating": rng.integers(1, 6, rows).astype(str),
+            "title": "Review",
+            "text": text,
+            "review_date": pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 300, rows), unit="D"),
+            "language": rng.choice(["en", "es", "pt"], rows),
+        }
+    )
     frame["review_date"] = frame["review_date"].dt.strftime("%Y-%m-%d")
     bad = rng.choice(rows, size=rows // 100, replace=False)
     frame.loc[bad[0::3], "rating"] = "7"
@@ -76,8 +100,12 @@ def run_reviewpulse(csv_path: Path, home: Path) -> dict[str, float]:
     start = time.perf_counter()
     result = ingest_file(con, settings, csv_path, fmt="generic_csv", kind="reviews", night=date(2026, 11, 1))
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "loaded": result.rows_loaded, "quarantined": result.rows_quarantined,
-            "rss_mb": _rss_mb()}
+    return {
+        "seconds": seconds,
+        "loaded": result.rows_loaded,
+        "quarantined": result.rows_quarantined,
+        "rss_mb": _rss_mb(),
+    }
 
 
 def run_baseline(csv_path: Path, home: Path) -> dict[str, float]:
@@ -85,26 +113,42 @@ def run_baseline(csv_path: Path, home: Path) -> dict[str, float]:
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
-    batch_definition = context.data_sources.add_pandas("p").add_dataframe_asset("a") \
+    batch_definition = (
+        context.data_sources.add_pandas("p")
+        .add_dataframe_asset("a")
         .add_batch_definition_whole_dataframe("b")
+    )
     suite = gx.ExpectationSuite(name="baseline")
     for column in ("review_id", "text", "rating", "review_date"):
         suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="rating", min_value=1, max_value=5))
+    suite.add_expectation(
+        gx.expectations.ExpectColumnValuesToBeBetween(column="rating", min_value=1, max_value=5)
+    )
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeUnique(column="review_id"))
     suite = context.suites.add(suite)
     home.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(home / "baseline.duckdb"))
     start = time.perf_counter()
-    frame = pd.read_csv(csv_path, dtype={"rating": "float64"}, keep_default_na=True,
-                        converters={"rating": lambda v: pd.to_numeric(v, errors="coerce")})
+    frame = pd.read_csv(
+        csv_path,
+        dtype={"rating": "float64"},
+        keep_default_na=True,
+        converters={"rating": lambda v: pd.to_numeric(v, errors="coerce")},
+    )
     frame["review_date"] = pd.to_datetime(frame["review_date"], errors="coerce")
     result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
-        suite, result_format={"result_format": "SUMMARY"})
+        suite, result_format={"result_format": "SUMMARY"}
+    )
     con.execute("create table reviews as select * from frame").fetchall()
     seconds = time.perf_counter() - start
     flagged = sum(r.result.get("unexpected_count", 0) or 0 for r in result.results)
-    return {"seconds": seconds, "loaded": len(frame), "quarantined": 0, "flagged": flagged, "rss_mb": _rss_mb()}
+    return {
+        "seconds": seconds,
+        "loaded": len(frame),
+        "quarantined": 0,
+        "flagged": flagged,
+        "rss_mb": _rss_mb(),
+    }
 
 
 def main() -> None:
@@ -123,27 +167,44 @@ def main() -> None:
         csv_path = Path(tmp) / "reviews.csv"
         start = time.perf_counter()
         generate(csv_path, args.rows)
-        print(f"generated {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) in "
-              f"{time.perf_counter() - start:.1f}s")
+        print(
+            f"generated {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) in "
+            f"{time.perf_counter() - start:.1f}s"
+        )
         results = {}
         for side in ("baseline", "reviewpulse"):
             out = subprocess.run(
-                [sys.executable, __file__, "--side", side, "--csv", str(csv_path), "--home", str(Path(tmp) / side)],
-                check=True, capture_output=True, text=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--side",
+                    side,
+                    "--csv",
+                    str(csv_path),
+                    "--home",
+                    str(Path(tmp) / side),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
             )
             results[side] = json.loads(out.stdout.strip().splitlines()[-1])
 
     base = results["baseline"]
     print()
-    print(f"| side | rows | seconds | rows/s | loaded | quarantined | peak RSS MB | time vs baseline |")
+    print("| side | rows | seconds | rows/s | loaded | quarantined | peak RSS MB | time vs baseline |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for side, r in results.items():
-        print(f"| {side} | {args.rows:,} | {r['seconds']:.1f} | {args.rows / r['seconds']:,.0f} | "
-              f"{int(r['loaded']):,} | {int(r['quarantined']):,} | {r['rss_mb']:.0f} | "
-              f"{r['seconds'] / base['seconds']:.2f}x |")
+        print(
+            f"| {side} | {args.rows:,} | {r['seconds']:.1f} | {args.rows / r['seconds']:,.0f} | "
+            f"{int(r['loaded']):,} | {int(r['quarantined']):,} | {r['rss_mb']:.0f} | "
+            f"{r['seconds'] / base['seconds']:.2f}x |"
+        )
     print()
-    print(f"baseline GX flagged {int(base.get('flagged', 0)):,} failing values but loaded every row;"
-          " reviewpulse quarantined them with reasons.")
+    print(
+        f"baseline GX flagged {int(base.get('flagged', 0)):,} failing values but loaded every row;"
+        " reviewpulse quarantined them with reasons."
+    )
 
 
 if __name__ == "__main__":

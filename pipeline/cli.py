@@ -33,21 +33,46 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=False,
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
         disable=not Settings.from_env().progress,
     )
 
 
 def _ingest_table(results: list[dict[str, Any]]) -> Table:
     table = Table(title="Ingest", show_lines=False)
-    for col in ("kind", "source", "file", "status", "read", "loaded", "new", "changed", "quarantined", "reasons"):
-        table.add_column(col, justify="right" if col in ("read", "loaded", "new", "changed", "quarantined") else "left")
+    for col in (
+        "kind",
+        "source",
+        "file",
+        "status",
+        "read",
+        "loaded",
+        "new",
+        "changed",
+        "quarantined",
+        "reasons",
+    ):
+        table.add_column(
+            col, justify="right" if col in ("read", "loaded", "new", "changed", "quarantined") else "left"
+        )
     for r in results:
         reasons = ", ".join(f"{k}={v}" for k, v in r.get("quarantine_by_reason", {}).items())
         table.add_row(
-            r["kind"], r["source"], Path(r["file"]).name, r["status"], str(r["rows_read"]), str(r["rows_loaded"]),
-            str(r["rows_new"]), str(r["rows_changed"]), str(r["rows_quarantined"]), reasons or "-",
+            r["kind"],
+            r["source"],
+            Path(r["file"]).name,
+            r["status"],
+            str(r["rows_read"]),
+            str(r["rows_loaded"]),
+            str(r["rows_new"]),
+            str(r["rows_changed"]),
+            str(r["rows_quarantined"]),
+            reasons or "-",
         )
     return table
 
@@ -57,7 +82,9 @@ def ingest(
     path: Annotated[Path, typer.Argument(help="File to load.")],
     format: Annotated[str, typer.Option("--format", "-f", help="Source format, see `reviewpulse formats`.")],
     kind: Annotated[str, typer.Option("--kind", "-k", help="reviews or seller_feedback.")] = "reviews",
-    night: Annotated[str | None, typer.Option(help="Night the file belongs to (YYYY-MM-DD); default today.")] = None,
+    night: Annotated[
+        str | None, typer.Option(help="Night the file belongs to (YYYY-MM-DD); default today.")
+    ] = None,
 ) -> None:
     """Load one file: validate it, load good rows, quarantine bad rows with reasons."""
     from pipeline.ingest import ingest_file
@@ -73,21 +100,38 @@ def ingest(
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
     summary = Table(title=f"Ingest {path.name}", show_header=False)
-    for key in ("kind", "source", "status", "rows_read", "rows_loaded", "rows_new", "rows_changed",
-                "rows_unchanged", "rows_quarantined", "quarantine_by_reason", "run_id"):
+    for key in (
+        "kind",
+        "source",
+        "status",
+        "rows_read",
+        "rows_loaded",
+        "rows_new",
+        "rows_changed",
+        "rows_unchanged",
+        "rows_quarantined",
+        "quarantine_by_reason",
+        "run_id",
+    ):
         summary.add_row(key, str(getattr(result, key)))
     console.print(summary)
     if result.status == "skipped":
-        console.print(f"[yellow]Skipped:[/] this exact file was {result.error}; nothing changed.", soft_wrap=True)
+        console.print(
+            f"[yellow]Skipped:[/] this exact file was {result.error}; nothing changed.", soft_wrap=True
+        )
     else:
         console.print(
-            f"rows in {result.rows_read} = loaded {result.rows_loaded} + quarantined {result.rows_quarantined}",
+            f"rows in {result.rows_read} = loaded {result.rows_loaded}"
+            f" + quarantined {result.rows_quarantined}",
             soft_wrap=True,
         )
         for check in result.validation.get("expectations", []):
             mark = "[green]✓[/]" if check["success"] else "[red]✗[/]"
-            console.print(f"  {mark} {check['expectation']}({check['column'] or ''}) -> {check['code']}: "
-                          f"{check['unexpected']} rows", soft_wrap=True)
+            console.print(
+                f"  {mark} {check['expectation']}({check['column'] or ''}) -> {check['code']}: "
+                f"{check['unexpected']} rows",
+                soft_wrap=True,
+            )
 
 
 @app.command("run")
@@ -136,8 +180,13 @@ def demo(
     settings = Settings.from_env()
     try:
         first = parse_night(start)
-        manifest = generate_demo(settings.landing_dir, settings.demo_dir / "planted_truth.json",
-                                 start=first, nights=nights, seed=seed)
+        manifest = generate_demo(
+            settings.landing_dir,
+            settings.demo_dir / "planted_truth.json",
+            start=first,
+            nights=nights,
+            seed=seed,
+        )
         console.print(f"Generated {len(manifest.files)} files for {nights} nights in {settings.landing_dir}")
         failures: list[str] = []
         report = None
@@ -167,8 +216,11 @@ def _print_status(settings: Settings) -> None:
         runs = Table(title="Last ingest runs")
         for col in ("night", "kind", "source", "file", "status", "read", "loaded", "quarantined", "error"):
             runs.add_column(col)
-        for row in run(con, "select night, kind, source, file, status, rows_read, rows_loaded, rows_quarantined, "
-                            "coalesce(error, '') from ingest_runs order by finished_at desc limit 10"):
+        for row in run(
+            con,
+            "select night, kind, source, file, status, rows_read, rows_loaded, rows_quarantined, "
+            "coalesce(error, '') from ingest_runs order by finished_at desc limit 10",
+        ):
             runs.add_row(str(row[0]), row[1], row[2], Path(row[3]).name, row[4], *(str(v) for v in row[5:]))
         console.print(runs)
         counts = Table(title="Warehouse")
@@ -180,7 +232,9 @@ def _print_status(settings: Settings) -> None:
         reasons = Table(title="Quarantine by reason")
         for col in ("kind", "source", "reason", "rows"):
             reasons.add_column(col)
-        for row in run(con, "select kind, source, reason_code, count(*) from quarantine group by all order by 4 desc"):
+        for row in run(
+            con, "select kind, source, reason_code, count(*) from quarantine group by all order by 4 desc"
+        ):
             reasons.add_row(row[0], row[1], row[2], str(row[3]))
         console.print(reasons)
     finally:
@@ -205,7 +259,9 @@ def formats() -> None:
     for col in ("format", "kind", "reader", "required columns", "description"):
         table.add_column(col)
     for spec in SOURCES:
-        table.add_row(spec.name, spec.kind.name, spec.reader, ", ".join(spec.required_columns()), spec.description)
+        table.add_row(
+            spec.name, spec.kind.name, spec.reader, ", ".join(spec.required_columns()), spec.description
+        )
     console.print(table)
 
 

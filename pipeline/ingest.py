@@ -1,4 +1,5 @@
-"""Ingest one export file: read, map, validate, then load good rows and quarantine bad ones in one transaction.
+"""Ingest one export file: read, map, validate, then load good rows and quarantine bad ones, in one
+transaction.
 
 Idempotent: a file is identified by its kind, format and the sha256 of its bytes. A file that already
 loaded successfully is skipped, so re-running a night changes nothing. Rows are merged on their id:
@@ -80,13 +81,24 @@ def _record_run(
         con,
         sql_text(settings, "core/record_ingest_run"),
         {
-            "run_id": result.run_id, "night": result.night, "kind": result.kind, "source": result.source,
-            "file": result.file, "checksum": checksum, "rows_read": result.rows_read,
-            "rows_loaded": result.rows_loaded, "rows_new": result.rows_new, "rows_changed": result.rows_changed,
-            "rows_unchanged": result.rows_unchanged, "rows_quarantined": result.rows_quarantined,
-            "status": result.status, "error": result.error,
-            "validation_summary": json.dumps(result.validation, default=str), "started_at": started,
-            "finished_at": finished, "duration_s": result.duration_s,
+            "run_id": result.run_id,
+            "night": result.night,
+            "kind": result.kind,
+            "source": result.source,
+            "file": result.file,
+            "checksum": checksum,
+            "rows_read": result.rows_read,
+            "rows_loaded": result.rows_loaded,
+            "rows_new": result.rows_new,
+            "rows_changed": result.rows_changed,
+            "rows_unchanged": result.rows_unchanged,
+            "rows_quarantined": result.rows_quarantined,
+            "status": result.status,
+            "error": result.error,
+            "validation_summary": json.dumps(result.validation, default=str),
+            "started_at": started,
+            "finished_at": finished,
+            "duration_s": result.duration_s,
         },
     )
 
@@ -105,8 +117,9 @@ def ingest_file(
     path = Path(path)
     checksum = file_checksum(path)
     run_id = f"{kind}:{fmt}:{checksum[:16]}"
-    result = IngestResult(run_id=run_id, kind=kind, source=fmt, file=str(path), night=night.isoformat(),
-                          status="succeeded")
+    result = IngestResult(
+        run_id=run_id, kind=kind, source=fmt, file=str(path), night=night.isoformat(), status="succeeded"
+    )
     earlier = _previous_success(con, run_id)
     if earlier is not None:
         result.status = "skipped"
@@ -130,11 +143,15 @@ def ingest_file(
     result.rows_read = batch.records_read
     result.rows_loaded = len(good)
     result.rows_quarantined = len(quarantined)
-    result.quarantine_by_reason = quarantined["reason_code"].value_counts().sort_index().to_dict()
+    result.quarantine_by_reason = {
+        str(code): int(n) for code, n in quarantined["reason_code"].value_counts().sort_index().items()
+    }
     result.validation = checked.summary
     if result.rows_read != result.rows_loaded + result.rows_quarantined:  # never lose a row silently
-        raise BatchError(f"{path.name}: {result.rows_read} rows read but {result.rows_loaded} loaded "
-                         f"+ {result.rows_quarantined} quarantined")
+        raise BatchError(
+            f"{path.name}: {result.rows_read} rows read but {result.rows_loaded} loaded "
+            f"+ {result.rows_quarantined} quarantined"
+        )
 
     table = spec.kind.table
     params = {"night": night, "run_id": run_id}
@@ -142,8 +159,11 @@ def ingest_file(
     try:
         con.register(f"batch_{table}", good[list(spec.kind.columns)])
         con.register("batch_quarantine", quarantined)
-        run(con, f"create or replace temp table stg_{table} as {sql_text(settings, f'staging/stg_{table}')}",
-            {"salt": settings.salt})
+        run(
+            con,
+            f"create or replace temp table stg_{table} as {sql_text(settings, f'staging/stg_{table}')}",
+            {"salt": settings.salt},
+        )
         changes = run(con, sql_text(settings, f"core/changes_{table}"), {"night": night})[0]
         result.rows_new, result.rows_changed, result.rows_unchanged = (int(v) for v in changes)
         run(con, sql_text(settings, f"core/merge_{table}"), params)
@@ -175,7 +195,7 @@ def _fail(
     clock: float,
     exc: BaseException,
 ) -> None:
-    """Record a failed attempt in ``ingest_runs`` (its own transaction; nothing else from the file is kept)."""
+    """Record a failed attempt in ``ingest_runs``; nothing else from the file is kept."""
     result.status = "failed"
     result.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     result.rows_loaded = result.rows_new = result.rows_changed = result.rows_unchanged = 0

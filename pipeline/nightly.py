@@ -61,11 +61,15 @@ def list_landing_files(settings: Settings, night: str) -> list[dict[str, str]]:
     return found
 
 
-def ingest_landing_file(settings: Settings, *, kind: str, source: str, path: str, night: str) -> dict[str, Any]:
+def ingest_landing_file(
+    settings: Settings, *, kind: str, source: str, path: str, night: str
+) -> dict[str, Any]:
     """Ingest one landed file; return its summary. Raises ``BatchError`` when the file cannot be loaded."""
     con = connect(settings)
     try:
-        return ingest_file(con, settings, Path(path), fmt=source, kind=kind, night=parse_night(night)).to_dict()
+        return ingest_file(
+            con, settings, Path(path), fmt=source, kind=kind, night=parse_night(night)
+        ).to_dict()
     finally:
         con.close()
 

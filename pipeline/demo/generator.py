@@ -54,20 +54,62 @@ _UNDECODABLE = "@@UNDECODABLE@@"
 _UNDECODABLE_BYTES = b"\xff\xfe"
 
 GENERIC_REVIEW_COLUMNS = (
-    "review_id", "product_id", "reviewer_id", "rating", "title", "text", "review_date", "language", "channel",
-    "verified_purchase", "seller_id", "product_title", "category", "helpful_votes",
+    "review_id",
+    "product_id",
+    "reviewer_id",
+    "rating",
+    "title",
+    "text",
+    "review_date",
+    "language",
+    "channel",
+    "verified_purchase",
+    "seller_id",
+    "product_title",
+    "category",
+    "helpful_votes",
 )
 JUDGEME_COLUMNS = (
-    "title", "body", "rating", "review_date", "source", "curated", "reviewer_name", "reviewer_email",
-    "product_id", "product_handle", "reply", "reply_date", "picture_urls", "ip_address", "location",
+    "title",
+    "body",
+    "rating",
+    "review_date",
+    "source",
+    "curated",
+    "reviewer_name",
+    "reviewer_email",
+    "product_id",
+    "product_handle",
+    "reply",
+    "reply_date",
+    "picture_urls",
+    "ip_address",
+    "location",
 )
 AMAZON_COLUMNS = (
-    "Date", "Rating", "Comments", "Your Response", "Order ID", "Rater Email", "Arrived on time",
-    "Item as described", "Customer service",
+    "Date",
+    "Rating",
+    "Comments",
+    "Your Response",
+    "Order ID",
+    "Rater Email",
+    "Arrived on time",
+    "Item as described",
+    "Customer service",
 )
 GENERIC_FEEDBACK_COLUMNS = (
-    "feedback_id", "seller_id", "order_id", "reviewer_id", "rating", "comment", "feedback_date", "channel",
-    "language", "arrived_on_time", "item_as_described", "service_ok",
+    "feedback_id",
+    "seller_id",
+    "order_id",
+    "reviewer_id",
+    "rating",
+    "comment",
+    "feedback_date",
+    "channel",
+    "language",
+    "arrived_on_time",
+    "item_as_described",
+    "service_ok",
 )
 _PARQUET_SCHEMA = pa.schema(
     [(c, pa.int64() if c in ("rating", "helpful_votes") else pa.string()) for c in GENERIC_REVIEW_COLUMNS]
@@ -139,31 +181,53 @@ _MALFORMED_PLAN = (
 # category -> (title, sized: whether size/fit is something buyers talk about)
 _CATALOG: dict[str, tuple[tuple[str, bool], ...]] = {
     "electronics": (
-        ("Wireless Noise-Cancelling Headphones", False), ("Bluetooth Portable Speaker", False),
-        ("USB-C Fast Charger 65W", False), ("Smart Fitness Watch", False), ("4K Action Camera", False),
-        ("Mechanical Keyboard", False), ("Wireless Ergonomic Mouse", False), ("10,000 mAh Power Bank", False),
+        ("Wireless Noise-Cancelling Headphones", False),
+        ("Bluetooth Portable Speaker", False),
+        ("USB-C Fast Charger 65W", False),
+        ("Smart Fitness Watch", False),
+        ("4K Action Camera", False),
+        ("Mechanical Keyboard", False),
+        ("Wireless Ergonomic Mouse", False),
+        ("10,000 mAh Power Bank", False),
     ),
     "home": (
-        ("Stainless Steel Electric Kettle", False), ("Ceramic Non-Stick Frying Pan", False),
-        ("Memory Foam Pillow", False), ("LED Desk Lamp", False), ("Cotton Bath Towel Set", False),
-        ("Glass Food Storage Containers", False), ("Cordless Handheld Vacuum", False),
+        ("Stainless Steel Electric Kettle", False),
+        ("Ceramic Non-Stick Frying Pan", False),
+        ("Memory Foam Pillow", False),
+        ("LED Desk Lamp", False),
+        ("Cotton Bath Towel Set", False),
+        ("Glass Food Storage Containers", False),
+        ("Cordless Handheld Vacuum", False),
         ("Aromatherapy Diffuser", False),
     ),
     "fashion": (
-        ("Men's Slim Fit Chino Pants", True), ("Women's Linen Summer Dress", True),
-        ("Unisex Hooded Sweatshirt", True), ("Leather Ankle Boots", True), ("Classic Denim Jacket", True),
-        ("Running Socks 6-Pack", True), ("Wool Knit Beanie", False), ("Canvas Low-Top Sneakers", True),
+        ("Men's Slim Fit Chino Pants", True),
+        ("Women's Linen Summer Dress", True),
+        ("Unisex Hooded Sweatshirt", True),
+        ("Leather Ankle Boots", True),
+        ("Classic Denim Jacket", True),
+        ("Running Socks 6-Pack", True),
+        ("Wool Knit Beanie", False),
+        ("Canvas Low-Top Sneakers", True),
     ),
     "beauty": (
-        ("Vitamin C Face Serum", False), ("Hydrating Face Moisturizer", False),
-        ("Matte Liquid Lipstick", False), ("Argan Oil Shampoo", False), ("Mineral Sunscreen SPF 50", False),
-        ("Volumizing Mascara", False), ("Electric Facial Cleansing Brush", False),
+        ("Vitamin C Face Serum", False),
+        ("Hydrating Face Moisturizer", False),
+        ("Matte Liquid Lipstick", False),
+        ("Argan Oil Shampoo", False),
+        ("Mineral Sunscreen SPF 50", False),
+        ("Volumizing Mascara", False),
+        ("Electric Facial Cleansing Brush", False),
         ("Lavender Body Lotion", False),
     ),
     "sports": (
-        ("Non-Slip Yoga Mat", False), ("Adjustable Dumbbell Set", False),
-        ("Insulated Water Bottle 1L", False), ("Resistance Bands Set", False),
-        ("Men's Trail Running Shoes", True), ("Women's Compression Leggings", True), ("Cycling Gloves", True),
+        ("Non-Slip Yoga Mat", False),
+        ("Adjustable Dumbbell Set", False),
+        ("Insulated Water Bottle 1L", False),
+        ("Resistance Bands Set", False),
+        ("Men's Trail Running Shoes", True),
+        ("Women's Compression Leggings", True),
+        ("Cycling Gloves", True),
         ("Foam Roller", False),
     ),
 }
@@ -171,30 +235,138 @@ _WARRANTY_FACTOR = {"electronics": 1.0, "home": 0.7, "fashion": 0.0, "beauty": 0
 
 _NAMES = {
     "en": (
-        ("James", "Emily", "Michael", "Sarah", "David", "Jessica", "Daniel", "Ashley", "Chris", "Laura",
-         "Kevin", "Megan", "Brian", "Rachel", "Ryan", "Olivia", "Jason", "Hannah", "Mark", "Chloe"),
-        ("Smith", "Johnson", "Carter", "Miller", "Davis", "Wilson", "Taylor", "Anderson", "Thomas", "Moore",
-         "Clark", "Lewis", "Walker", "Hall", "Young", "King"),
+        (
+            "James",
+            "Emily",
+            "Michael",
+            "Sarah",
+            "David",
+            "Jessica",
+            "Daniel",
+            "Ashley",
+            "Chris",
+            "Laura",
+            "Kevin",
+            "Megan",
+            "Brian",
+            "Rachel",
+            "Ryan",
+            "Olivia",
+            "Jason",
+            "Hannah",
+            "Mark",
+            "Chloe",
+        ),
+        (
+            "Smith",
+            "Johnson",
+            "Carter",
+            "Miller",
+            "Davis",
+            "Wilson",
+            "Taylor",
+            "Anderson",
+            "Thomas",
+            "Moore",
+            "Clark",
+            "Lewis",
+            "Walker",
+            "Hall",
+            "Young",
+            "King",
+        ),
     ),
     "es": (
-        ("María", "José", "Lucía", "Carlos", "Sofía", "Javier", "Carmen", "Alejandro", "Laura", "Miguel",
-         "Elena", "Pablo", "Marta", "Diego", "Paula", "Sergio"),
-        ("García", "Fernández", "López", "Martínez", "Sánchez", "Pérez", "Gómez", "Díaz", "Ruiz", "Hernández",
-         "Moreno", "Muñoz", "Romero", "Navarro"),
+        (
+            "María",
+            "José",
+            "Lucía",
+            "Carlos",
+            "Sofía",
+            "Javier",
+            "Carmen",
+            "Alejandro",
+            "Laura",
+            "Miguel",
+            "Elena",
+            "Pablo",
+            "Marta",
+            "Diego",
+            "Paula",
+            "Sergio",
+        ),
+        (
+            "García",
+            "Fernández",
+            "López",
+            "Martínez",
+            "Sánchez",
+            "Pérez",
+            "Gómez",
+            "Díaz",
+            "Ruiz",
+            "Hernández",
+            "Moreno",
+            "Muñoz",
+            "Romero",
+            "Navarro",
+        ),
     ),
     "pt": (
-        ("Ana", "João", "Mariana", "Pedro", "Beatriz", "Lucas", "Juliana", "Gabriel", "Camila", "Rafael",
-         "Fernanda", "Thiago", "Larissa", "Bruno", "Letícia", "Mateus"),
-        ("Souza", "Silva", "Santos", "Oliveira", "Pereira", "Lima", "Costa", "Ferreira", "Rodrigues",
-         "Almeida", "Carvalho", "Gomes", "Ribeiro", "Martins"),
+        (
+            "Ana",
+            "João",
+            "Mariana",
+            "Pedro",
+            "Beatriz",
+            "Lucas",
+            "Juliana",
+            "Gabriel",
+            "Camila",
+            "Rafael",
+            "Fernanda",
+            "Thiago",
+            "Larissa",
+            "Bruno",
+            "Letícia",
+            "Mateus",
+        ),
+        (
+            "Souza",
+            "Silva",
+            "Santos",
+            "Oliveira",
+            "Pereira",
+            "Lima",
+            "Costa",
+            "Ferreira",
+            "Rodrigues",
+            "Almeida",
+            "Carvalho",
+            "Gomes",
+            "Ribeiro",
+            "Martins",
+        ),
     ),
 }
 _LOCATIONS = {
     "en": ("Austin, US", "Denver, US", "Leeds, GB", "Toronto, CA", "Chicago, US", "Manchester, GB"),
-    "es": ("Madrid, ES", "Barcelona, ES", "Sevilla, ES", "Ciudad de México, MX", "Bogotá, CO",
-           "Buenos Aires, AR"),
-    "pt": ("São Paulo, BR", "Rio de Janeiro, BR", "Belo Horizonte, BR", "Porto Alegre, BR", "Lisboa, PT",
-           "Curitiba, BR"),
+    "es": (
+        "Madrid, ES",
+        "Barcelona, ES",
+        "Sevilla, ES",
+        "Ciudad de México, MX",
+        "Bogotá, CO",
+        "Buenos Aires, AR",
+    ),
+    "pt": (
+        "São Paulo, BR",
+        "Rio de Janeiro, BR",
+        "Belo Horizonte, BR",
+        "Porto Alegre, BR",
+        "Lisboa, PT",
+        "Curitiba, BR",
+    ),
 }
 _POOL_SIZES = {"en": 520, "es": 350, "pt": 290}
 _RING_SIZE = 6
@@ -208,350 +380,488 @@ _Bank = dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
 
 _EN: _Bank = {
     "quality": (
-        ("The quality is excellent, you can tell it's well made.",
-         "Really solid product, much better than I expected for the price.",
-         "Feels premium and does exactly what it should.",
-         "I've used it every day for two weeks and it's still like new.",
-         "Top quality, no complaints at all about the product itself."),
-        ("The quality is poor, it started falling apart after a few days.",
-         "Feels cheap and flimsy.",
-         "Quality went downhill fast, it didn't even last a month.",
-         "Very disappointing quality for a product in this price range.",
-         "You can tell it's cheaply made."),
+        (
+            "The quality is excellent, you can tell it's well made.",
+            "Really solid product, much better than I expected for the price.",
+            "Feels premium and does exactly what it should.",
+            "I've used it every day for two weeks and it's still like new.",
+            "Top quality, no complaints at all about the product itself.",
+        ),
+        (
+            "The quality is poor, it started falling apart after a few days.",
+            "Feels cheap and flimsy.",
+            "Quality went downhill fast, it didn't even last a month.",
+            "Very disappointing quality for a product in this price range.",
+            "You can tell it's cheaply made.",
+        ),
     ),
     "size_fit": (
-        ("Fits true to size, I ordered my usual size and it's perfect.",
-         "The fit is great and the size chart was accurate.",
-         "Comfortable fit, not too tight and not too loose.",
-         "Sizing is spot on, no need to exchange."),
-        ("Runs really small, I had to order two sizes up.",
-         "The size chart is way off, it's much bigger than stated.",
-         "Terrible fit, too tight in some places and baggy in others.",
-         "Way too narrow, I could barely get it on."),
+        (
+            "Fits true to size, I ordered my usual size and it's perfect.",
+            "The fit is great and the size chart was accurate.",
+            "Comfortable fit, not too tight and not too loose.",
+            "Sizing is spot on, no need to exchange.",
+        ),
+        (
+            "Runs really small, I had to order two sizes up.",
+            "The size chart is way off, it's much bigger than stated.",
+            "Terrible fit, too tight in some places and baggy in others.",
+            "Way too narrow, I could barely get it on.",
+        ),
     ),
     "delivery_speed": (
-        ("Arrived in just {days} days, faster than promised.",
-         "Super fast delivery, it was at my door the next morning.",
-         "Shipping was quick and the tracking updates were accurate.",
-         "Delivered earlier than the estimated date, great service."),
-        ("Delivery took {days} days, way longer than the estimate.",
-         "The package arrived more than a week late with no explanation.",
-         "Tracking was stuck for days and the order showed up {days} days after the promised date.",
-         "It finally arrived after {days} days, the delivery date kept getting pushed back.",
-         "It took forever to arrive, I almost cancelled the order."),
+        (
+            "Arrived in just {days} days, faster than promised.",
+            "Super fast delivery, it was at my door the next morning.",
+            "Shipping was quick and the tracking updates were accurate.",
+            "Delivered earlier than the estimated date, great service.",
+        ),
+        (
+            "Delivery took {days} days, way longer than the estimate.",
+            "The package arrived more than a week late with no explanation.",
+            "Tracking was stuck for days and the order showed up {days} days after the promised date.",
+            "It finally arrived after {days} days, the delivery date kept getting pushed back.",
+            "It took forever to arrive, I almost cancelled the order.",
+        ),
     ),
     "shipping_cost": (
-        ("Free shipping was a nice bonus.",
-         "Shipping cost was reasonable.",
-         "No hidden shipping fees, what you see is what you pay."),
-        ("Shipping costs were ridiculous, almost as much as the item itself.",
-         "They charged extra shipping at checkout that wasn't shown on the product page.",
-         "Way too expensive to ship, I won't order again because of that.",
-         "Paid for express shipping and it came with the standard service."),
+        (
+            "Free shipping was a nice bonus.",
+            "Shipping cost was reasonable.",
+            "No hidden shipping fees, what you see is what you pay.",
+        ),
+        (
+            "Shipping costs were ridiculous, almost as much as the item itself.",
+            "They charged extra shipping at checkout that wasn't shown on the product page.",
+            "Way too expensive to ship, I won't order again because of that.",
+            "Paid for express shipping and it came with the standard service.",
+        ),
     ),
     "packaging": (
-        ("Carefully packaged, everything arrived in perfect condition.",
-         "Nice packaging, it would make a great gift.",
-         "Well protected box with plenty of padding."),
-        ("The box was crushed and the item was damaged inside.",
-         "Packaging was terrible, just a thin bag with no protection.",
-         "Arrived with a dented box and a scratch on the front.",
-         "The seal was broken when it arrived, it looked like it had been opened."),
+        (
+            "Carefully packaged, everything arrived in perfect condition.",
+            "Nice packaging, it would make a great gift.",
+            "Well protected box with plenty of padding.",
+        ),
+        (
+            "The box was crushed and the item was damaged inside.",
+            "Packaging was terrible, just a thin bag with no protection.",
+            "Arrived with a dented box and a scratch on the front.",
+            "The seal was broken when it arrived, it looked like it had been opened.",
+        ),
     ),
     "wrong_item": (
-        ("Received exactly the model and color I ordered.",
-         "Everything in the order was correct, nothing missing."),
-        ("I received the wrong item, a completely different model.",
-         "Ordered the black one and got a pink one instead.",
-         "Parts were missing from the box and the order was incomplete.",
-         "They sent the wrong size even though my order was correct."),
+        (
+            "Received exactly the model and color I ordered.",
+            "Everything in the order was correct, nothing missing.",
+        ),
+        (
+            "I received the wrong item, a completely different model.",
+            "Ordered the black one and got a pink one instead.",
+            "Parts were missing from the box and the order was incomplete.",
+            "They sent the wrong size even though my order was correct.",
+        ),
     ),
     "returns_refunds": (
-        ("The return was easy and the refund arrived in a few days.",
-         "I exchanged it without any hassle, a free return label was included.",
-         "The refund was processed quickly once they got the package back."),
-        ("Returning it was a nightmare and I'm still waiting for my refund.",
-         "They refused the return even though the item was defective.",
-         "The refund took over a month and I had to call three times.",
-         "I had to pay for the return shipping myself, not fair for a faulty product."),
+        (
+            "The return was easy and the refund arrived in a few days.",
+            "I exchanged it without any hassle, a free return label was included.",
+            "The refund was processed quickly once they got the package back.",
+        ),
+        (
+            "Returning it was a nightmare and I'm still waiting for my refund.",
+            "They refused the return even though the item was defective.",
+            "The refund took over a month and I had to call three times.",
+            "I had to pay for the return shipping myself, not fair for a faulty product.",
+        ),
     ),
     "customer_service": (
-        ("Customer service answered within an hour and solved my question.",
-         "The support team was friendly and really helpful.",
-         "The seller replied quickly and was very polite."),
-        ("Customer service never answered my emails.",
-         "Support was rude and kept sending copy-paste answers.",
-         "I contacted the seller twice and got no reply.",
-         "The chat agent closed my ticket without solving anything."),
+        (
+            "Customer service answered within an hour and solved my question.",
+            "The support team was friendly and really helpful.",
+            "The seller replied quickly and was very polite.",
+        ),
+        (
+            "Customer service never answered my emails.",
+            "Support was rude and kept sending copy-paste answers.",
+            "I contacted the seller twice and got no reply.",
+            "The chat agent closed my ticket without solving anything.",
+        ),
     ),
     "checkout_payment": (
-        ("Checkout was quick and paying by card was easy.",
-         "The payment went through without problems and I got the confirmation right away.",
-         "Easy to order from the app, it took less than a minute."),
-        ("I was charged twice at checkout and it took days to sort out.",
-         "The payment page kept failing and I had to try three different cards.",
-         "The discount code didn't work at checkout.",
-         "The app crashed during payment and I wasn't sure if the order went through."),
+        (
+            "Checkout was quick and paying by card was easy.",
+            "The payment went through without problems and I got the confirmation right away.",
+            "Easy to order from the app, it took less than a minute.",
+        ),
+        (
+            "I was charged twice at checkout and it took days to sort out.",
+            "The payment page kept failing and I had to try three different cards.",
+            "The discount code didn't work at checkout.",
+            "The app crashed during payment and I wasn't sure if the order went through.",
+        ),
     ),
     "product_info": (
-        ("Exactly as described in the listing, the photos are accurate.",
-         "The description and specs were accurate, no surprises.",
-         "It looks just like the pictures."),
-        ("The product doesn't match the description at all.",
-         "The photos are misleading, the color is totally different in person.",
-         "The listing says it's waterproof but it isn't.",
-         "Several features listed on the page are simply not there."),
+        (
+            "Exactly as described in the listing, the photos are accurate.",
+            "The description and specs were accurate, no surprises.",
+            "It looks just like the pictures.",
+        ),
+        (
+            "The product doesn't match the description at all.",
+            "The photos are misleading, the color is totally different in person.",
+            "The listing says it's waterproof but it isn't.",
+            "Several features listed on the page are simply not there.",
+        ),
     ),
     "price_value": (
-        ("Great value for money.",
-         "For this price it's a bargain, I'd buy it again.",
-         "Cheaper than in stores and just as good.",
-         "Worth every penny."),
-        ("Overpriced for what you get.",
-         "Not worth the money, you can find better for half the price.",
-         "Way too expensive for this quality.",
-         "The price dropped right after I ordered, feels like a rip-off."),
+        (
+            "Great value for money.",
+            "For this price it's a bargain, I'd buy it again.",
+            "Cheaper than in stores and just as good.",
+            "Worth every penny.",
+        ),
+        (
+            "Overpriced for what you get.",
+            "Not worth the money, you can find better for half the price.",
+            "Way too expensive for this quality.",
+            "The price dropped right after I ordered, feels like a rip-off.",
+        ),
     ),
     "warranty": (
-        ("I had an issue after a few months and the warranty replacement was quick.",
-         "Good after-sales support, they walked me through the setup.",
-         "The warranty claim was handled in a week, very happy."),
-        ("The warranty is useless, they keep asking for more photos and never replace it.",
-         "It broke after three months and the manufacturer refuses to honor the warranty.",
-         "No after-sales support at all, the phone number doesn't even work.",
-         "They told me the warranty doesn't cover it, even though it broke by itself."),
+        (
+            "I had an issue after a few months and the warranty replacement was quick.",
+            "Good after-sales support, they walked me through the setup.",
+            "The warranty claim was handled in a week, very happy.",
+        ),
+        (
+            "The warranty is useless, they keep asking for more photos and never replace it.",
+            "It broke after three months and the manufacturer refuses to honor the warranty.",
+            "No after-sales support at all, the phone number doesn't even work.",
+            "They told me the warranty doesn't cover it, even though it broke by itself.",
+        ),
     ),
 }
 _ES: _Bank = {
     "quality": (
-        ("La calidad es excelente, se nota que está muy bien hecho.",
-         "Muy buen producto, mucho mejor de lo que esperaba por el precio.",
-         "Se siente de calidad y hace exactamente lo que tiene que hacer.",
-         "Lo uso todos los días desde hace dos semanas y sigue como nuevo.",
-         "Calidad de 10, ninguna queja sobre el producto en sí."),
-        ("La calidad es malísima, se empezó a estropear a los pocos días.",
-         "Se siente barato y endeble.",
-         "La calidad deja mucho que desear, no duró ni un mes.",
-         "Calidad muy decepcionante para un producto de este precio.",
-         "Se nota que está hecho con materiales baratos."),
+        (
+            "La calidad es excelente, se nota que está muy bien hecho.",
+            "Muy buen producto, mucho mejor de lo que esperaba por el precio.",
+            "Se siente de calidad y hace exactamente lo que tiene que hacer.",
+            "Lo uso todos los días desde hace dos semanas y sigue como nuevo.",
+            "Calidad de 10, ninguna queja sobre el producto en sí.",
+        ),
+        (
+            "La calidad es malísima, se empezó a estropear a los pocos días.",
+            "Se siente barato y endeble.",
+            "La calidad deja mucho que desear, no duró ni un mes.",
+            "Calidad muy decepcionante para un producto de este precio.",
+            "Se nota que está hecho con materiales baratos.",
+        ),
     ),
     "size_fit": (
-        ("La talla es la correcta, pedí mi talla de siempre y me queda perfecto.",
-         "Queda muy bien y la guía de tallas es precisa.",
-         "Muy cómodo, ni muy apretado ni muy suelto.",
-         "La talla es exacta, no tuve que cambiarlo."),
-        ("Viene muy pequeño, tuve que pedir dos tallas más.",
-         "La guía de tallas no tiene nada que ver, es mucho más grande de lo indicado.",
-         "Queda fatal, aprieta por un lado y sobra tela por otro.",
-         "Es demasiado estrecho, casi no me entra."),
+        (
+            "La talla es la correcta, pedí mi talla de siempre y me queda perfecto.",
+            "Queda muy bien y la guía de tallas es precisa.",
+            "Muy cómodo, ni muy apretado ni muy suelto.",
+            "La talla es exacta, no tuve que cambiarlo.",
+        ),
+        (
+            "Viene muy pequeño, tuve que pedir dos tallas más.",
+            "La guía de tallas no tiene nada que ver, es mucho más grande de lo indicado.",
+            "Queda fatal, aprieta por un lado y sobra tela por otro.",
+            "Es demasiado estrecho, casi no me entra.",
+        ),
     ),
     "delivery_speed": (
-        ("Llegó en solo {days} días, antes de lo prometido.",
-         "Envío rapidísimo, lo tenía en casa al día siguiente.",
-         "El envío fue rápido y el seguimiento siempre estuvo actualizado.",
-         "Llegó antes de la fecha estimada, genial."),
-        ("La entrega tardó {days} días, mucho más de lo indicado.",
-         "El paquete llegó con más de una semana de retraso y sin ninguna explicación.",
-         "El seguimiento estuvo parado varios días y el pedido llegó {days} días después de lo prometido.",
-         "Llegó por fin a los {days} días, la fecha de entrega no paraba de cambiar.",
-         "Tardó una eternidad en llegar, casi cancelo el pedido."),
+        (
+            "Llegó en solo {days} días, antes de lo prometido.",
+            "Envío rapidísimo, lo tenía en casa al día siguiente.",
+            "El envío fue rápido y el seguimiento siempre estuvo actualizado.",
+            "Llegó antes de la fecha estimada, genial.",
+        ),
+        (
+            "La entrega tardó {days} días, mucho más de lo indicado.",
+            "El paquete llegó con más de una semana de retraso y sin ninguna explicación.",
+            "El seguimiento estuvo parado varios días y el pedido llegó {days} días después de lo prometido.",
+            "Llegó por fin a los {days} días, la fecha de entrega no paraba de cambiar.",
+            "Tardó una eternidad en llegar, casi cancelo el pedido.",
+        ),
     ),
     "shipping_cost": (
-        ("El envío gratis fue un buen detalle.",
-         "El coste del envío fue razonable.",
-         "Sin gastos ocultos, pagas lo que ves."),
-        ("Los gastos de envío son un abuso, casi lo mismo que el producto.",
-         "Me cobraron un envío extra al pagar que no aparecía en la ficha.",
-         "El envío es carísimo, no volveré a pedir por eso.",
-         "Pagué envío urgente y llegó por el servicio normal."),
+        (
+            "El envío gratis fue un buen detalle.",
+            "El coste del envío fue razonable.",
+            "Sin gastos ocultos, pagas lo que ves.",
+        ),
+        (
+            "Los gastos de envío son un abuso, casi lo mismo que el producto.",
+            "Me cobraron un envío extra al pagar que no aparecía en la ficha.",
+            "El envío es carísimo, no volveré a pedir por eso.",
+            "Pagué envío urgente y llegó por el servicio normal.",
+        ),
     ),
     "packaging": (
-        ("Muy bien embalado, todo llegó en perfecto estado.",
-         "Presentación muy bonita, ideal para regalar.",
-         "Caja bien protegida y con mucho relleno."),
-        ("La caja llegó aplastada y el producto venía dañado.",
-         "El embalaje era pésimo, solo una bolsa fina sin protección.",
-         "Llegó con la caja abollada y un arañazo en el frente.",
-         "El precinto estaba roto, parecía que lo habían abierto."),
+        (
+            "Muy bien embalado, todo llegó en perfecto estado.",
+            "Presentación muy bonita, ideal para regalar.",
+            "Caja bien protegida y con mucho relleno.",
+        ),
+        (
+            "La caja llegó aplastada y el producto venía dañado.",
+            "El embalaje era pésimo, solo una bolsa fina sin protección.",
+            "Llegó con la caja abollada y un arañazo en el frente.",
+            "El precinto estaba roto, parecía que lo habían abierto.",
+        ),
     ),
     "wrong_item": (
-        ("Recibí exactamente el modelo y el color que pedí.",
-         "El pedido llegó completo y correcto."),
-        ("Me enviaron un artículo equivocado, un modelo totalmente distinto.",
-         "Pedí el negro y me llegó uno rosa.",
-         "Faltaban piezas en la caja, el pedido llegó incompleto.",
-         "Me mandaron otra talla aunque mi pedido estaba bien."),
+        ("Recibí exactamente el modelo y el color que pedí.", "El pedido llegó completo y correcto."),
+        (
+            "Me enviaron un artículo equivocado, un modelo totalmente distinto.",
+            "Pedí el negro y me llegó uno rosa.",
+            "Faltaban piezas en la caja, el pedido llegó incompleto.",
+            "Me mandaron otra talla aunque mi pedido estaba bien.",
+        ),
     ),
     "returns_refunds": (
-        ("La devolución fue sencilla y el reembolso llegó en pocos días.",
-         "Lo cambié sin problema, incluían la etiqueta de devolución gratis.",
-         "Me devolvieron el dinero rápido en cuanto recibieron el paquete."),
-        ("Devolverlo fue una pesadilla y sigo esperando el reembolso.",
-         "No aceptaron la devolución aunque el producto venía defectuoso.",
-         "El reembolso tardó más de un mes y tuve que llamar tres veces.",
-         "Tuve que pagar yo el envío de la devolución, no es justo con un producto defectuoso."),
+        (
+            "La devolución fue sencilla y el reembolso llegó en pocos días.",
+            "Lo cambié sin problema, incluían la etiqueta de devolución gratis.",
+            "Me devolvieron el dinero rápido en cuanto recibieron el paquete.",
+        ),
+        (
+            "Devolverlo fue una pesadilla y sigo esperando el reembolso.",
+            "No aceptaron la devolución aunque el producto venía defectuoso.",
+            "El reembolso tardó más de un mes y tuve que llamar tres veces.",
+            "Tuve que pagar yo el envío de la devolución, no es justo con un producto defectuoso.",
+        ),
     ),
     "customer_service": (
-        ("Atención al cliente me respondió en menos de una hora y me resolvió la duda.",
-         "El equipo de soporte fue muy amable y de gran ayuda.",
-         "El vendedor contestó rápido y fue muy educado."),
-        ("Atención al cliente nunca respondió a mis correos.",
-         "El soporte fue maleducado y solo mandaban respuestas automáticas.",
-         "Contacté dos veces con el vendedor y no obtuve respuesta.",
-         "En el chat cerraron mi incidencia sin solucionar nada."),
+        (
+            "Atención al cliente me respondió en menos de una hora y me resolvió la duda.",
+            "El equipo de soporte fue muy amable y de gran ayuda.",
+            "El vendedor contestó rápido y fue muy educado.",
+        ),
+        (
+            "Atención al cliente nunca respondió a mis correos.",
+            "El soporte fue maleducado y solo mandaban respuestas automáticas.",
+            "Contacté dos veces con el vendedor y no obtuve respuesta.",
+            "En el chat cerraron mi incidencia sin solucionar nada.",
+        ),
     ),
     "checkout_payment": (
-        ("El proceso de compra fue rápido y pagar con tarjeta muy fácil.",
-         "El pago se hizo sin problemas y recibí la confirmación al momento.",
-         "Muy fácil comprar desde la app, en menos de un minuto."),
-        ("Me cobraron dos veces al pagar y tardaron días en solucionarlo.",
-         "La página de pago fallaba una y otra vez, probé con tres tarjetas.",
-         "El código de descuento no funcionó al pagar.",
-         "La app se cerró durante el pago y no sabía si el pedido se había hecho."),
+        (
+            "El proceso de compra fue rápido y pagar con tarjeta muy fácil.",
+            "El pago se hizo sin problemas y recibí la confirmación al momento.",
+            "Muy fácil comprar desde la app, en menos de un minuto.",
+        ),
+        (
+            "Me cobraron dos veces al pagar y tardaron días en solucionarlo.",
+            "La página de pago fallaba una y otra vez, probé con tres tarjetas.",
+            "El código de descuento no funcionó al pagar.",
+            "La app se cerró durante el pago y no sabía si el pedido se había hecho.",
+        ),
     ),
     "product_info": (
-        ("Tal cual lo describen en el anuncio, las fotos son fieles.",
-         "La descripción y las especificaciones son correctas, sin sorpresas.",
-         "Es igual que en las fotos."),
-        ("El producto no coincide para nada con la descripción.",
-         "Las fotos engañan, el color es totalmente distinto en persona.",
-         "El anuncio dice que es resistente al agua y no lo es.",
-         "Varias de las características del anuncio simplemente no existen."),
+        (
+            "Tal cual lo describen en el anuncio, las fotos son fieles.",
+            "La descripción y las especificaciones son correctas, sin sorpresas.",
+            "Es igual que en las fotos.",
+        ),
+        (
+            "El producto no coincide para nada con la descripción.",
+            "Las fotos engañan, el color es totalmente distinto en persona.",
+            "El anuncio dice que es resistente al agua y no lo es.",
+            "Varias de las características del anuncio simplemente no existen.",
+        ),
     ),
     "price_value": (
-        ("Muy buena relación calidad-precio.",
-         "Por este precio es una ganga, lo volvería a comprar.",
-         "Más barato que en tienda e igual de bueno.",
-         "Vale cada euro que cuesta."),
-        ("Demasiado caro para lo que es.",
-         "No vale lo que cuesta, hay mejores por la mitad de precio.",
-         "Carísimo para esta calidad.",
-         "Bajaron el precio justo después de mi pedido, parece una tomadura de pelo."),
+        (
+            "Muy buena relación calidad-precio.",
+            "Por este precio es una ganga, lo volvería a comprar.",
+            "Más barato que en tienda e igual de bueno.",
+            "Vale cada euro que cuesta.",
+        ),
+        (
+            "Demasiado caro para lo que es.",
+            "No vale lo que cuesta, hay mejores por la mitad de precio.",
+            "Carísimo para esta calidad.",
+            "Bajaron el precio justo después de mi pedido, parece una tomadura de pelo.",
+        ),
     ),
     "warranty": (
-        ("Tuve un problema a los pocos meses y la garantía me lo cambió enseguida.",
-         "Buen servicio posventa, me ayudaron con la instalación.",
-         "Tramitaron la garantía en una semana, muy contento."),
-        ("La garantía no sirve para nada, piden fotos y más fotos y nunca lo cambian.",
-         "Se rompió a los tres meses y el fabricante no quiere cubrir la garantía.",
-         "Cero servicio posventa, el teléfono ni siquiera funciona.",
-         "Me dicen que la garantía no lo cubre, aunque se rompió solo."),
+        (
+            "Tuve un problema a los pocos meses y la garantía me lo cambió enseguida.",
+            "Buen servicio posventa, me ayudaron con la instalación.",
+            "Tramitaron la garantía en una semana, muy contento.",
+        ),
+        (
+            "La garantía no sirve para nada, piden fotos y más fotos y nunca lo cambian.",
+            "Se rompió a los tres meses y el fabricante no quiere cubrir la garantía.",
+            "Cero servicio posventa, el teléfono ni siquiera funciona.",
+            "Me dicen que la garantía no lo cubre, aunque se rompió solo.",
+        ),
     ),
 }
 _PT: _Bank = {
     "quality": (
-        ("A qualidade é excelente, dá pra ver que é muito bem feito.",
-         "Produto muito bom, bem melhor do que eu esperava pelo preço.",
-         "Parece de primeira linha e faz exatamente o que promete.",
-         "Uso todos os dias há duas semanas e continua novinho.",
-         "Qualidade nota 10, nenhuma reclamação sobre o produto em si."),
-        ("A qualidade é péssima, começou a estragar em poucos dias.",
-         "Parece barato e frágil.",
-         "A qualidade deixa muito a desejar, não durou nem um mês.",
-         "Qualidade muito decepcionante pra um produto dessa faixa de preço.",
-         "Dá pra ver que é feito com material barato."),
+        (
+            "A qualidade é excelente, dá pra ver que é muito bem feito.",
+            "Produto muito bom, bem melhor do que eu esperava pelo preço.",
+            "Parece de primeira linha e faz exatamente o que promete.",
+            "Uso todos os dias há duas semanas e continua novinho.",
+            "Qualidade nota 10, nenhuma reclamação sobre o produto em si.",
+        ),
+        (
+            "A qualidade é péssima, começou a estragar em poucos dias.",
+            "Parece barato e frágil.",
+            "A qualidade deixa muito a desejar, não durou nem um mês.",
+            "Qualidade muito decepcionante pra um produto dessa faixa de preço.",
+            "Dá pra ver que é feito com material barato.",
+        ),
     ),
     "size_fit": (
-        ("O tamanho é certinho, pedi o de sempre e ficou perfeito.",
-         "Veste muito bem e a tabela de medidas é precisa.",
-         "Muito confortável, nem apertado nem largo.",
-         "Tamanho exato, não precisei trocar."),
-        ("Veio muito pequeno, tive que pedir dois números acima.",
-         "A tabela de medidas não bate, é bem maior do que o indicado.",
-         "Ficou horrível, aperta em uns lugares e sobra em outros.",
-         "É estreito demais, mal consegui colocar."),
+        (
+            "O tamanho é certinho, pedi o de sempre e ficou perfeito.",
+            "Veste muito bem e a tabela de medidas é precisa.",
+            "Muito confortável, nem apertado nem largo.",
+            "Tamanho exato, não precisei trocar.",
+        ),
+        (
+            "Veio muito pequeno, tive que pedir dois números acima.",
+            "A tabela de medidas não bate, é bem maior do que o indicado.",
+            "Ficou horrível, aperta em uns lugares e sobra em outros.",
+            "É estreito demais, mal consegui colocar.",
+        ),
     ),
     "delivery_speed": (
-        ("Chegou em apenas {days} dias, antes do prazo.",
-         "Entrega super rápida, chegou no dia seguinte.",
-         "O envio foi rápido e o rastreamento sempre atualizado.",
-         "Chegou antes da data prevista, ótimo."),
-        ("A entrega demorou {days} dias, muito além do prazo.",
-         "O pacote chegou com mais de uma semana de atraso e sem nenhuma explicação.",
-         "O rastreio ficou parado vários dias e o pedido chegou {days} dias depois do prometido.",
-         "Chegou finalmente depois de {days} dias, a data de entrega não parava de mudar.",
-         "Demorou uma eternidade pra chegar, quase cancelei o pedido."),
+        (
+            "Chegou em apenas {days} dias, antes do prazo.",
+            "Entrega super rápida, chegou no dia seguinte.",
+            "O envio foi rápido e o rastreamento sempre atualizado.",
+            "Chegou antes da data prevista, ótimo.",
+        ),
+        (
+            "A entrega demorou {days} dias, muito além do prazo.",
+            "O pacote chegou com mais de uma semana de atraso e sem nenhuma explicação.",
+            "O rastreio ficou parado vários dias e o pedido chegou {days} dias depois do prometido.",
+            "Chegou finalmente depois de {days} dias, a data de entrega não parava de mudar.",
+            "Demorou uma eternidade pra chegar, quase cancelei o pedido.",
+        ),
     ),
     "shipping_cost": (
-        ("O frete grátis foi um ótimo bônus.",
-         "O valor do frete foi justo.",
-         "Sem taxas escondidas, você paga o que vê."),
-        ("O frete é um absurdo, quase o preço do produto.",
-         "Cobraram um frete extra no pagamento que não aparecia no anúncio.",
-         "Frete caríssimo, não compro mais por causa disso.",
-         "Paguei frete expresso e veio pelo envio normal."),
+        (
+            "O frete grátis foi um ótimo bônus.",
+            "O valor do frete foi justo.",
+            "Sem taxas escondidas, você paga o que vê.",
+        ),
+        (
+            "O frete é um absurdo, quase o preço do produto.",
+            "Cobraram um frete extra no pagamento que não aparecia no anúncio.",
+            "Frete caríssimo, não compro mais por causa disso.",
+            "Paguei frete expresso e veio pelo envio normal.",
+        ),
     ),
     "packaging": (
-        ("Muito bem embalado, tudo chegou em perfeito estado.",
-         "Embalagem linda, ótima pra presente.",
-         "Caixa bem protegida e com bastante plástico bolha."),
-        ("A caixa chegou amassada e o produto veio danificado.",
-         "A embalagem era péssima, só um saquinho fino sem proteção.",
-         "Chegou com a caixa amassada e um arranhão na frente.",
-         "O lacre estava rompido, parecia que já tinha sido aberto."),
+        (
+            "Muito bem embalado, tudo chegou em perfeito estado.",
+            "Embalagem linda, ótima pra presente.",
+            "Caixa bem protegida e com bastante plástico bolha.",
+        ),
+        (
+            "A caixa chegou amassada e o produto veio danificado.",
+            "A embalagem era péssima, só um saquinho fino sem proteção.",
+            "Chegou com a caixa amassada e um arranhão na frente.",
+            "O lacre estava rompido, parecia que já tinha sido aberto.",
+        ),
     ),
     "wrong_item": (
-        ("Recebi exatamente o modelo e a cor que pedi.",
-         "O pedido veio completo e certinho."),
-        ("Recebi o produto errado, um modelo totalmente diferente.",
-         "Pedi o preto e veio um rosa.",
-         "Faltavam peças na caixa, o pedido veio incompleto.",
-         "Mandaram outro tamanho, mesmo com meu pedido correto."),
+        ("Recebi exatamente o modelo e a cor que pedi.", "O pedido veio completo e certinho."),
+        (
+            "Recebi o produto errado, um modelo totalmente diferente.",
+            "Pedi o preto e veio um rosa.",
+            "Faltavam peças na caixa, o pedido veio incompleto.",
+            "Mandaram outro tamanho, mesmo com meu pedido correto.",
+        ),
     ),
     "returns_refunds": (
-        ("A devolução foi fácil e o reembolso caiu em poucos dias.",
-         "Troquei sem nenhum problema, a etiqueta de devolução era grátis.",
-         "Devolveram o dinheiro rápido assim que receberam o pacote."),
-        ("Devolver foi um pesadelo e ainda estou esperando o reembolso.",
-         "Recusaram a devolução mesmo com o produto com defeito.",
-         "O estorno levou mais de um mês e tive que ligar três vezes.",
-         "Tive que pagar o frete da devolução, não é justo com um produto com defeito."),
+        (
+            "A devolução foi fácil e o reembolso caiu em poucos dias.",
+            "Troquei sem nenhum problema, a etiqueta de devolução era grátis.",
+            "Devolveram o dinheiro rápido assim que receberam o pacote.",
+        ),
+        (
+            "Devolver foi um pesadelo e ainda estou esperando o reembolso.",
+            "Recusaram a devolução mesmo com o produto com defeito.",
+            "O estorno levou mais de um mês e tive que ligar três vezes.",
+            "Tive que pagar o frete da devolução, não é justo com um produto com defeito.",
+        ),
     ),
     "customer_service": (
-        ("O atendimento respondeu em menos de uma hora e resolveu minha dúvida.",
-         "A equipe de suporte foi muito simpática e prestativa.",
-         "O vendedor respondeu rápido e foi muito educado."),
-        ("O atendimento nunca respondeu meus e-mails.",
-         "O suporte foi grosseiro e só mandava respostas prontas.",
-         "Entrei em contato duas vezes com o vendedor e não tive resposta.",
-         "No chat encerraram meu chamado sem resolver nada."),
+        (
+            "O atendimento respondeu em menos de uma hora e resolveu minha dúvida.",
+            "A equipe de suporte foi muito simpática e prestativa.",
+            "O vendedor respondeu rápido e foi muito educado.",
+        ),
+        (
+            "O atendimento nunca respondeu meus e-mails.",
+            "O suporte foi grosseiro e só mandava respostas prontas.",
+            "Entrei em contato duas vezes com o vendedor e não tive resposta.",
+            "No chat encerraram meu chamado sem resolver nada.",
+        ),
     ),
     "checkout_payment": (
-        ("Finalizar a compra foi rápido e pagar com cartão foi fácil.",
-         "O pagamento foi aprovado sem problemas e recebi a confirmação na hora.",
-         "Muito fácil comprar pelo app, em menos de um minuto."),
-        ("Fui cobrado duas vezes no pagamento e levaram dias pra resolver.",
-         "A página de pagamento dava erro toda hora, tentei com três cartões.",
-         "O cupom de desconto não funcionou na finalização da compra.",
-         "O app travou durante o pagamento e fiquei sem saber se o pedido foi feito."),
+        (
+            "Finalizar a compra foi rápido e pagar com cartão foi fácil.",
+            "O pagamento foi aprovado sem problemas e recebi a confirmação na hora.",
+            "Muito fácil comprar pelo app, em menos de um minuto.",
+        ),
+        (
+            "Fui cobrado duas vezes no pagamento e levaram dias pra resolver.",
+            "A página de pagamento dava erro toda hora, tentei com três cartões.",
+            "O cupom de desconto não funcionou na finalização da compra.",
+            "O app travou durante o pagamento e fiquei sem saber se o pedido foi feito.",
+        ),
     ),
     "product_info": (
-        ("Igualzinho ao anúncio, as fotos são fiéis.",
-         "A descrição e as especificações estão corretas, sem surpresas.",
-         "É igual às fotos."),
-        ("O produto não tem nada a ver com a descrição.",
-         "As fotos enganam, a cor é totalmente diferente pessoalmente.",
-         "O anúncio diz que é à prova d'água e não é.",
-         "Várias características do anúncio simplesmente não existem."),
+        (
+            "Igualzinho ao anúncio, as fotos são fiéis.",
+            "A descrição e as especificações estão corretas, sem surpresas.",
+            "É igual às fotos.",
+        ),
+        (
+            "O produto não tem nada a ver com a descrição.",
+            "As fotos enganam, a cor é totalmente diferente pessoalmente.",
+            "O anúncio diz que é à prova d'água e não é.",
+            "Várias características do anúncio simplesmente não existem.",
+        ),
     ),
     "price_value": (
-        ("Ótimo custo-benefício.",
-         "Por esse preço é uma pechincha, compraria de novo.",
-         "Mais barato que na loja e igualmente bom.",
-         "Vale cada centavo."),
-        ("Caro demais pelo que é.",
-         "Não vale o preço, tem melhores pela metade do valor.",
-         "Caríssimo pra essa qualidade.",
-         "Baixaram o preço logo depois do meu pedido, me senti enganado."),
+        (
+            "Ótimo custo-benefício.",
+            "Por esse preço é uma pechincha, compraria de novo.",
+            "Mais barato que na loja e igualmente bom.",
+            "Vale cada centavo.",
+        ),
+        (
+            "Caro demais pelo que é.",
+            "Não vale o preço, tem melhores pela metade do valor.",
+            "Caríssimo pra essa qualidade.",
+            "Baixaram o preço logo depois do meu pedido, me senti enganado.",
+        ),
     ),
     "warranty": (
-        ("Tive um problema depois de alguns meses e a garantia trocou rapidinho.",
-         "Bom pós-venda, me ajudaram na instalação.",
-         "Resolveram a garantia em uma semana, muito satisfeito."),
-        ("A garantia não serve pra nada, pedem fotos e mais fotos e nunca trocam.",
-         "Quebrou depois de três meses e o fabricante se recusa a cobrir a garantia.",
-         "Zero pós-venda, o telefone nem funciona.",
-         "Dizem que a garantia não cobre, mesmo tendo quebrado sozinho."),
+        (
+            "Tive um problema depois de alguns meses e a garantia trocou rapidinho.",
+            "Bom pós-venda, me ajudaram na instalação.",
+            "Resolveram a garantia em uma semana, muito satisfeito.",
+        ),
+        (
+            "A garantia não serve pra nada, pedem fotos e mais fotos e nunca trocam.",
+            "Quebrou depois de três meses e o fabricante se recusa a cobrir a garantia.",
+            "Zero pós-venda, o telefone nem funciona.",
+            "Dizem que a garantia não cobre, mesmo tendo quebrado sozinho.",
+        ),
     ),
 }
 _FRAGMENTS: dict[str, _Bank] = {"en": _EN, "es": _ES, "pt": _PT}
@@ -559,180 +869,358 @@ _FRAGMENTS: dict[str, _Bank] = {"en": _EN, "es": _ES, "pt": _PT}
 # Category-specific quality sentences: language -> category -> (positive, negative).
 _CATEGORY_QUALITY: dict[str, _Bank] = {
     "en": {
-        "electronics": (("Battery life is great and it pairs instantly.",
-                         "Performance is excellent and setup took two minutes."),
-                        ("The battery dies in a couple of hours.", "It keeps disconnecting and freezing.")),
-        "home": (("Easy to use, easy to clean and it looks great at home.",
-                  "Does its job perfectly every single day."),
-                 ("Hard to clean and it already looks worn.", "It barely does what it's supposed to do.")),
-        "fashion": (("The fabric is soft and the stitching is neat.",
-                     "Still looks new after several washes."),
-                    ("The fabric pilled after the first wash.", "The stitching came loose within a week.")),
-        "beauty": (("My skin feels amazing and the scent is subtle.",
-                    "A little goes a long way, it lasts for months."),
-                   ("It irritated my skin and the smell is way too strong.",
-                    "The texture is greasy and it did nothing for me.")),
-        "sports": (("Held up great through weeks of hard workouts.",
-                    "Comfortable and sturdy, exactly what I needed for training."),
-                   ("It wore out after a handful of workouts.", "Not sturdy enough for real training.")),
+        "electronics": (
+            (
+                "Battery life is great and it pairs instantly.",
+                "Performance is excellent and setup took two minutes.",
+            ),
+            ("The battery dies in a couple of hours.", "It keeps disconnecting and freezing."),
+        ),
+        "home": (
+            (
+                "Easy to use, easy to clean and it looks great at home.",
+                "Does its job perfectly every single day.",
+            ),
+            ("Hard to clean and it already looks worn.", "It barely does what it's supposed to do."),
+        ),
+        "fashion": (
+            ("The fabric is soft and the stitching is neat.", "Still looks new after several washes."),
+            ("The fabric pilled after the first wash.", "The stitching came loose within a week."),
+        ),
+        "beauty": (
+            (
+                "My skin feels amazing and the scent is subtle.",
+                "A little goes a long way, it lasts for months.",
+            ),
+            (
+                "It irritated my skin and the smell is way too strong.",
+                "The texture is greasy and it did nothing for me.",
+            ),
+        ),
+        "sports": (
+            (
+                "Held up great through weeks of hard workouts.",
+                "Comfortable and sturdy, exactly what I needed for training.",
+            ),
+            ("It wore out after a handful of workouts.", "Not sturdy enough for real training."),
+        ),
     },
     "es": {
-        "electronics": (("La batería dura muchísimo y se conecta al instante.",
-                         "Rinde de maravilla y se configura en dos minutos."),
-                        ("La batería se agota en un par de horas.",
-                         "Se desconecta y se queda colgado cada dos por tres.")),
-        "home": (("Fácil de usar, fácil de limpiar y queda genial en casa.",
-                  "Cumple su función perfectamente todos los días."),
-                 ("Cuesta limpiarlo y ya parece gastado.", "Apenas cumple su función.")),
-        "fashion": (("La tela es suave y las costuras están muy bien rematadas.",
-                     "Sigue como nuevo después de varios lavados."),
-                    ("La tela hizo bolitas tras el primer lavado.",
-                     "Las costuras se soltaron en una semana.")),
-        "beauty": (("La piel me queda genial y el olor es suave.", "Cunde muchísimo, dura meses."),
-                   ("Me irritó la piel y el olor es demasiado fuerte.",
-                    "Textura grasienta y no me hizo nada.")),
-        "sports": (("Ha aguantado semanas de entrenamientos duros.",
-                    "Cómodo y resistente, justo lo que necesitaba para entrenar."),
-                   ("Se desgastó en pocos entrenamientos.", "No aguanta un entrenamiento de verdad.")),
+        "electronics": (
+            (
+                "La batería dura muchísimo y se conecta al instante.",
+                "Rinde de maravilla y se configura en dos minutos.",
+            ),
+            (
+                "La batería se agota en un par de horas.",
+                "Se desconecta y se queda colgado cada dos por tres.",
+            ),
+        ),
+        "home": (
+            (
+                "Fácil de usar, fácil de limpiar y queda genial en casa.",
+                "Cumple su función perfectamente todos los días.",
+            ),
+            ("Cuesta limpiarlo y ya parece gastado.", "Apenas cumple su función."),
+        ),
+        "fashion": (
+            (
+                "La tela es suave y las costuras están muy bien rematadas.",
+                "Sigue como nuevo después de varios lavados.",
+            ),
+            ("La tela hizo bolitas tras el primer lavado.", "Las costuras se soltaron en una semana."),
+        ),
+        "beauty": (
+            ("La piel me queda genial y el olor es suave.", "Cunde muchísimo, dura meses."),
+            ("Me irritó la piel y el olor es demasiado fuerte.", "Textura grasienta y no me hizo nada."),
+        ),
+        "sports": (
+            (
+                "Ha aguantado semanas de entrenamientos duros.",
+                "Cómodo y resistente, justo lo que necesitaba para entrenar.",
+            ),
+            ("Se desgastó en pocos entrenamientos.", "No aguanta un entrenamiento de verdad."),
+        ),
     },
     "pt": {
-        "electronics": (("A bateria dura muito e conecta na hora.",
-                         "Desempenho excelente e configurei em dois minutos."),
-                        ("A bateria acaba em duas horas.", "Fica desconectando e travando toda hora.")),
-        "home": (("Fácil de usar, fácil de limpar e fica lindo em casa.",
-                  "Cumpre a função perfeitamente todo dia."),
-                 ("Difícil de limpar e já parece gasto.", "Mal cumpre o que promete.")),
-        "fashion": (("O tecido é macio e a costura é caprichada.",
-                     "Continua novo depois de várias lavagens."),
-                    ("O tecido fez bolinha depois da primeira lavagem.", "A costura soltou em uma semana.")),
-        "beauty": (("Minha pele ficou ótima e o cheiro é suave.", "Rende muito, dura meses."),
-                   ("Irritou minha pele e o cheiro é forte demais.",
-                    "Textura oleosa e não fez efeito nenhum.")),
-        "sports": (("Aguentou semanas de treino pesado.",
-                    "Confortável e resistente, exatamente o que eu precisava pra treinar."),
-                   ("Desgastou depois de poucos treinos.", "Não aguenta treino de verdade.")),
+        "electronics": (
+            ("A bateria dura muito e conecta na hora.", "Desempenho excelente e configurei em dois minutos."),
+            ("A bateria acaba em duas horas.", "Fica desconectando e travando toda hora."),
+        ),
+        "home": (
+            (
+                "Fácil de usar, fácil de limpar e fica lindo em casa.",
+                "Cumpre a função perfeitamente todo dia.",
+            ),
+            ("Difícil de limpar e já parece gasto.", "Mal cumpre o que promete."),
+        ),
+        "fashion": (
+            ("O tecido é macio e a costura é caprichada.", "Continua novo depois de várias lavagens."),
+            ("O tecido fez bolinha depois da primeira lavagem.", "A costura soltou em uma semana."),
+        ),
+        "beauty": (
+            ("Minha pele ficou ótima e o cheiro é suave.", "Rende muito, dura meses."),
+            ("Irritou minha pele e o cheiro é forte demais.", "Textura oleosa e não fez efeito nenhum."),
+        ),
+        "sports": (
+            (
+                "Aguentou semanas de treino pesado.",
+                "Confortável e resistente, exatamente o que eu precisava pra treinar.",
+            ),
+            ("Desgastou depois de poucos treinos.", "Não aguenta treino de verdade."),
+        ),
     },
 }
 
 _PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {
-        "open_pos": ("Very happy with this purchase.", "Love it!", "Really impressed.", "Excellent purchase.",
-                     "Exactly what I was looking for."),
+        "open_pos": (
+            "Very happy with this purchase.",
+            "Love it!",
+            "Really impressed.",
+            "Excellent purchase.",
+            "Exactly what I was looking for.",
+        ),
         "open_neu": ("It's okay.", "Mixed feelings about this one.", "Decent, but not perfect."),
-        "open_neg": ("Very disappointed.", "Do not buy.", "Honestly a waste of money.",
-                     "Really bad experience.", "Not happy at all."),
-        "close_pos": ("Highly recommended.", "Would buy again.", "Five stars from me.",
-                      "Will order from this shop again."),
+        "open_neg": (
+            "Very disappointed.",
+            "Do not buy.",
+            "Honestly a waste of money.",
+            "Really bad experience.",
+            "Not happy at all.",
+        ),
+        "close_pos": (
+            "Highly recommended.",
+            "Would buy again.",
+            "Five stars from me.",
+            "Will order from this shop again.",
+        ),
         "close_neu": ("Might buy again if the price drops.", "Not sure I'd buy it again."),
         "close_neg": ("I won't buy from them again.", "Avoid.", "Returning it.", "Can't recommend it."),
-        "title_pos": ("Great purchase", "Love it", "Excellent quality", "Exceeded my expectations",
-                      "Very happy", "Works perfectly", "Highly recommend", "Good value"),
+        "title_pos": (
+            "Great purchase",
+            "Love it",
+            "Excellent quality",
+            "Exceeded my expectations",
+            "Very happy",
+            "Works perfectly",
+            "Highly recommend",
+            "Good value",
+        ),
         "title_neu": ("It's okay", "Decent but not perfect", "Mixed feelings", "Could be better", "Average"),
-        "title_neg": ("Disappointed", "Not worth it", "Poor experience", "Would not recommend",
-                      "Waste of money", "Very bad"),
+        "title_neg": (
+            "Disappointed",
+            "Not worth it",
+            "Poor experience",
+            "Would not recommend",
+            "Waste of money",
+            "Very bad",
+        ),
         "title_late": ("Arrived late", "Very slow delivery", "Way too slow", "Took forever to arrive"),
         "contrast": ("However,", "Unfortunately,", "The only downside:", "But", "On the other hand,"),
         "concede": ("To be fair,", "On the plus side,", "That said,"),
         "seller_pos": ("Great seller!", "Smooth transaction.", "A+++ seller.", "Thanks, all good."),
-        "seller_neg": ("Disappointed with this seller.", "Bad experience.",
-                       "Would not buy from this seller again."),
+        "seller_neg": (
+            "Disappointed with this seller.",
+            "Bad experience.",
+            "Would not buy from this seller again.",
+        ),
         "reply_pos": ("Thanks so much for your review!", "We're so glad you like it, thank you!"),
-        "reply_neg": ("We're sorry for the trouble. Please contact us with your order number and we'll "
-                      "make it right.",
-                      "Thank you for your feedback, we have shared it with our logistics partner."),
-        "late_extra": ("The seller kept saying it was shipped but tracking showed nothing for a week.",
-                       "Ordered it for a birthday and it arrived way too late.",
-                       "The estimated delivery date passed and nobody could tell me where the package was."),
-        "update_up": ("UPDATE: the seller contacted me and sent a replacement that works perfectly. "
-                      "Raising my rating.",),
+        "reply_neg": (
+            "We're sorry for the trouble. Please contact us with your order number and we'll make it right.",
+            "Thank you for your feedback, we have shared it with our logistics partner.",
+        ),
+        "late_extra": (
+            "The seller kept saying it was shipped but tracking showed nothing for a week.",
+            "Ordered it for a birthday and it arrived way too late.",
+            "The estimated delivery date passed and nobody could tell me where the package was.",
+        ),
+        "update_up": (
+            "UPDATE: the seller contacted me and sent a replacement that works perfectly. Raising my rating.",
+        ),
         "update_down": ("UPDATE: it stopped working after two weeks, lowering my rating.",),
         "update_title": ("Update: problem solved", "Updated review"),
     },
     "es": {
-        "open_pos": ("Muy contento con la compra.", "¡Me encanta!", "Estoy encantada.", "Compra excelente.",
-                     "Justo lo que buscaba."),
+        "open_pos": (
+            "Muy contento con la compra.",
+            "¡Me encanta!",
+            "Estoy encantada.",
+            "Compra excelente.",
+            "Justo lo que buscaba.",
+        ),
         "open_neu": ("Está bien, sin más.", "Sensaciones encontradas.", "Correcto, pero mejorable."),
-        "open_neg": ("Muy decepcionado.", "No lo compréis.", "Sinceramente, dinero tirado.",
-                     "Muy mala experiencia.", "Nada contento."),
-        "close_pos": ("Totalmente recomendable.", "Lo volvería a comprar.", "Cinco estrellas.",
-                      "Repetiré con esta tienda."),
+        "open_neg": (
+            "Muy decepcionado.",
+            "No lo compréis.",
+            "Sinceramente, dinero tirado.",
+            "Muy mala experiencia.",
+            "Nada contento.",
+        ),
+        "close_pos": (
+            "Totalmente recomendable.",
+            "Lo volvería a comprar.",
+            "Cinco estrellas.",
+            "Repetiré con esta tienda.",
+        ),
         "close_neu": ("Quizá lo vuelva a comprar si baja de precio.", "No sé si lo volvería a comprar."),
         "close_neg": ("No vuelvo a comprarles.", "Evitadlo.", "Lo voy a devolver.", "No lo recomiendo."),
-        "title_pos": ("Gran compra", "Me encanta", "Calidad excelente", "Superó mis expectativas",
-                      "Muy contento", "Funciona perfecto", "Muy recomendable",
-                      "Buena relación calidad-precio"),
+        "title_pos": (
+            "Gran compra",
+            "Me encanta",
+            "Calidad excelente",
+            "Superó mis expectativas",
+            "Muy contento",
+            "Funciona perfecto",
+            "Muy recomendable",
+            "Buena relación calidad-precio",
+        ),
         "title_neu": ("Está bien", "Correcto pero mejorable", "Ni fu ni fa", "Podría ser mejor", "Normalito"),
-        "title_neg": ("Decepcionante", "No merece la pena", "Mala experiencia", "No lo recomiendo",
-                      "Dinero tirado", "Muy malo"),
+        "title_neg": (
+            "Decepcionante",
+            "No merece la pena",
+            "Mala experiencia",
+            "No lo recomiendo",
+            "Dinero tirado",
+            "Muy malo",
+        ),
         "title_late": ("Llegó tarde", "Entrega lentísima", "Llegó tardísimo", "Tardó muchísimo"),
         "contrast": ("Por desgracia,", "Lo único malo:", "Pero", "Eso sí,", "Por otro lado,"),
         "concede": ("Por lo menos,", "Dicho esto,", "A su favor,"),
         "seller_pos": ("¡Gran vendedor!", "Todo correcto.", "Vendedor de 10.", "Gracias, todo perfecto."),
         "seller_neg": ("Decepcionado con este vendedor.", "Mala experiencia.", "No volvería a comprarle."),
         "reply_pos": ("¡Muchas gracias por tu reseña!", "Nos alegra mucho que te guste, ¡gracias!"),
-        "reply_neg": ("Sentimos mucho las molestias. Escríbenos con tu número de pedido y lo solucionamos.",
-                      "Gracias por tu comentario, lo hemos trasladado a nuestro equipo de logística."),
-        "late_extra": ("El vendedor decía que ya estaba enviado pero el seguimiento no se movió en una "
-                       "semana.",
-                       "Lo pedí para un cumpleaños y llegó tardísimo.",
-                       "Pasó la fecha estimada y nadie sabía decirme dónde estaba el paquete."),
-        "update_up": ("ACTUALIZACIÓN: el vendedor se puso en contacto conmigo y me envió uno nuevo que "
-                      "funciona perfecto. Subo la valoración.",),
+        "reply_neg": (
+            "Sentimos mucho las molestias. Escríbenos con tu número de pedido y lo solucionamos.",
+            "Gracias por tu comentario, lo hemos trasladado a nuestro equipo de logística.",
+        ),
+        "late_extra": (
+            "El vendedor decía que ya estaba enviado pero el seguimiento no se movió en una semana.",
+            "Lo pedí para un cumpleaños y llegó tardísimo.",
+            "Pasó la fecha estimada y nadie sabía decirme dónde estaba el paquete.",
+        ),
+        "update_up": (
+            "ACTUALIZACIÓN: el vendedor se puso en contacto conmigo y me envió uno nuevo que "
+            "funciona perfecto. Subo la valoración.",
+        ),
         "update_down": ("ACTUALIZACIÓN: dejó de funcionar a las dos semanas, bajo la valoración.",),
         "update_title": ("Actualización: problema resuelto", "Reseña actualizada"),
     },
     "pt": {
-        "open_pos": ("Muito satisfeito com a compra.", "Amei!", "Estou impressionada.", "Compra excelente.",
-                     "Exatamente o que eu procurava."),
+        "open_pos": (
+            "Muito satisfeito com a compra.",
+            "Amei!",
+            "Estou impressionada.",
+            "Compra excelente.",
+            "Exatamente o que eu procurava.",
+        ),
         "open_neu": ("É ok, nada demais.", "Sentimentos mistos.", "Razoável, mas poderia ser melhor."),
-        "open_neg": ("Muito decepcionado.", "Não comprem.", "Sinceramente, dinheiro jogado fora.",
-                     "Experiência muito ruim.", "Nada satisfeito."),
-        "close_pos": ("Super recomendo.", "Compraria de novo.", "Cinco estrelas.",
-                      "Vou comprar mais vezes nessa loja."),
+        "open_neg": (
+            "Muito decepcionado.",
+            "Não comprem.",
+            "Sinceramente, dinheiro jogado fora.",
+            "Experiência muito ruim.",
+            "Nada satisfeito.",
+        ),
+        "close_pos": (
+            "Super recomendo.",
+            "Compraria de novo.",
+            "Cinco estrelas.",
+            "Vou comprar mais vezes nessa loja.",
+        ),
         "close_neu": ("Talvez compre de novo se baixar o preço.", "Não sei se compraria de novo."),
         "close_neg": ("Não compro mais com eles.", "Fujam.", "Vou devolver.", "Não recomendo."),
-        "title_pos": ("Ótima compra", "Amei", "Qualidade excelente", "Superou minhas expectativas",
-                      "Muito satisfeito", "Funciona perfeitamente", "Recomendo muito", "Bom custo-benefício"),
+        "title_pos": (
+            "Ótima compra",
+            "Amei",
+            "Qualidade excelente",
+            "Superou minhas expectativas",
+            "Muito satisfeito",
+            "Funciona perfeitamente",
+            "Recomendo muito",
+            "Bom custo-benefício",
+        ),
         "title_neu": ("É ok", "Razoável", "Mais ou menos", "Poderia ser melhor", "Mediano"),
-        "title_neg": ("Decepcionante", "Não vale a pena", "Experiência ruim", "Não recomendo",
-                      "Dinheiro jogado fora", "Muito ruim"),
+        "title_neg": (
+            "Decepcionante",
+            "Não vale a pena",
+            "Experiência ruim",
+            "Não recomendo",
+            "Dinheiro jogado fora",
+            "Muito ruim",
+        ),
         "title_late": ("Chegou atrasado", "Entrega muito lenta", "Atrasou muito", "Demorou demais"),
         "contrast": ("Porém,", "Infelizmente,", "O único problema:", "Mas", "Por outro lado,"),
         "concede": ("Pelo menos,", "Dito isso,", "O lado bom:"),
         "seller_pos": ("Ótimo vendedor!", "Tudo certo.", "Vendedor nota 10.", "Obrigado, tudo perfeito."),
-        "seller_neg": ("Decepcionado com esse vendedor.", "Experiência ruim.",
-                       "Não compraria de novo com esse vendedor."),
+        "seller_neg": (
+            "Decepcionado com esse vendedor.",
+            "Experiência ruim.",
+            "Não compraria de novo com esse vendedor.",
+        ),
         "reply_pos": ("Muito obrigado pela avaliação!", "Ficamos muito felizes que você gostou, obrigado!"),
-        "reply_neg": ("Lamentamos muito o transtorno. Fale com a gente informando o número do pedido que "
-                      "resolvemos.",
-                      "Obrigado pelo retorno, já repassamos para nossa equipe de logística."),
-        "late_extra": ("O vendedor dizia que já tinha enviado, mas o rastreio não mudou por uma semana.",
-                       "Comprei pra um aniversário e chegou muito atrasado.",
-                       "Passou a data prevista e ninguém sabia dizer onde estava o pacote."),
-        "update_up": ("ATUALIZAÇÃO: o vendedor entrou em contato e mandou um novo, que funciona "
-                      "perfeitamente. Aumentando a nota.",),
+        "reply_neg": (
+            "Lamentamos muito o transtorno. Fale com a gente informando o número do pedido que resolvemos.",
+            "Obrigado pelo retorno, já repassamos para nossa equipe de logística.",
+        ),
+        "late_extra": (
+            "O vendedor dizia que já tinha enviado, mas o rastreio não mudou por uma semana.",
+            "Comprei pra um aniversário e chegou muito atrasado.",
+            "Passou a data prevista e ninguém sabia dizer onde estava o pacote.",
+        ),
+        "update_up": (
+            "ATUALIZAÇÃO: o vendedor entrou em contato e mandou um novo, que funciona "
+            "perfeitamente. Aumentando a nota.",
+        ),
         "update_down": ("ATUALIZAÇÃO: parou de funcionar depois de duas semanas, diminuindo a nota.",),
         "update_title": ("Atualização: problema resolvido", "Avaliação atualizada"),
     },
 }
 
 _REVIEW_POS_WEIGHTS = {
-    "quality": 4.0, "price_value": 2.0, "delivery_speed": 2.0, "packaging": 1.0, "shipping_cost": 0.6,
-    "product_info": 1.0, "customer_service": 0.8, "returns_refunds": 0.3, "wrong_item": 0.3,
-    "checkout_payment": 0.4, "warranty": 0.6, "size_fit": 2.0,
+    "quality": 4.0,
+    "price_value": 2.0,
+    "delivery_speed": 2.0,
+    "packaging": 1.0,
+    "shipping_cost": 0.6,
+    "product_info": 1.0,
+    "customer_service": 0.8,
+    "returns_refunds": 0.3,
+    "wrong_item": 0.3,
+    "checkout_payment": 0.4,
+    "warranty": 0.6,
+    "size_fit": 2.0,
 }
 _REVIEW_NEG_WEIGHTS = {
-    "quality": 3.0, "price_value": 1.2, "delivery_speed": 1.5, "packaging": 1.0, "shipping_cost": 0.8,
-    "product_info": 1.2, "customer_service": 1.0, "returns_refunds": 1.0, "wrong_item": 0.8,
-    "checkout_payment": 0.5, "warranty": 0.8, "size_fit": 2.0,
+    "quality": 3.0,
+    "price_value": 1.2,
+    "delivery_speed": 1.5,
+    "packaging": 1.0,
+    "shipping_cost": 0.8,
+    "product_info": 1.2,
+    "customer_service": 1.0,
+    "returns_refunds": 1.0,
+    "wrong_item": 0.8,
+    "checkout_payment": 0.5,
+    "warranty": 0.8,
+    "size_fit": 2.0,
 }
 _FEEDBACK_POS_WEIGHTS = {
-    "delivery_speed": 3.0, "packaging": 1.0, "product_info": 1.2, "customer_service": 1.0,
-    "shipping_cost": 0.5, "wrong_item": 0.3,
+    "delivery_speed": 3.0,
+    "packaging": 1.0,
+    "product_info": 1.2,
+    "customer_service": 1.0,
+    "shipping_cost": 0.5,
+    "wrong_item": 0.3,
 }
 _FEEDBACK_NEG_WEIGHTS = {
-    "delivery_speed": 2.0, "packaging": 0.8, "wrong_item": 1.0, "product_info": 1.0, "customer_service": 1.2,
-    "shipping_cost": 0.6, "returns_refunds": 0.8,
+    "delivery_speed": 2.0,
+    "packaging": 0.8,
+    "wrong_item": 1.0,
+    "product_info": 1.0,
+    "customer_service": 1.2,
+    "shipping_cost": 0.6,
+    "returns_refunds": 0.8,
 }
 _MIXED_ASPECTS = (("quality", "delivery_speed"), ("price_value", "size_fit"), ("delivery_speed", "quality"))
 
@@ -757,19 +1245,38 @@ _RING_TITLES = ("Best purchase ever!", "Amazing product!!!", "Highly recommend!"
 
 # Valid rows whose text must survive verbatim: (feature, language, rating, text).
 _EDGE_REVIEWS = (
-    ("quotes", "en", 5,
-     'My partner said "best purchase this year" and, honestly, I agree. It\'s "premium" for real.'),
-    ("commas_newlines", "es", 4,
-     "Muy buen producto, bien acabado, buen precio.\nLlegó en 3 días.\n\nLo recomiendo, sin duda."),
-    ("html", "en", 2,
-     "<p>The page says <b>waterproof</b> but it leaked on day one.</p><br/>Not happy & won't reorder."),
+    (
+        "quotes",
+        "en",
+        5,
+        'My partner said "best purchase this year" and, honestly, I agree. It\'s "premium" for real.',
+    ),
+    (
+        "commas_newlines",
+        "es",
+        4,
+        "Muy buen producto, bien acabado, buen precio.\nLlegó en 3 días.\n\nLo recomiendo, sin duda.",
+    ),
+    (
+        "html",
+        "en",
+        2,
+        "<p>The page says <b>waterproof</b> but it leaked on day one.</p><br/>Not happy & won't reorder.",
+    ),
     ("emoji", "pt", 5, "Amei demais 😍😍 chegou rapidinho 🚚💨 super recomendo 👍"),
-    ("sql_injection", "en", 3,
-     "Robert'); DROP TABLE reviews;-- just kidding. It's OK, average quality for the price."),
+    (
+        "sql_injection",
+        "en",
+        3,
+        "Robert'); DROP TABLE reviews;-- just kidding. It's OK, average quality for the price.",
+    ),
     ("unicode_punctuation", "es", 5, "¡Perfecto! Tamaño ideal; color «azul cielo» precioso — 10/10 ★★★★★"),
 )
 _EDGE_FEEDBACK = (
-    "quotes_commas", "en", 5, 'Fast shipping, well packed, exactly "as described". Thanks, will buy again!'
+    "quotes_commas",
+    "en",
+    5,
+    'Fast shipping, well packed, exactly "as described". Thanks, will buy again!',
 )
 
 
@@ -981,8 +1488,7 @@ def generate_demo(
 def _build_world(rng: random.Random, start: date, nights: int) -> _World:
     """Draw the catalog, the customers and the plan of planted patterns."""
     products = _build_products(rng)
-    customers = _build_customers(rng)
-    ring = _build_ring(rng, customers)
+    customers, ring = _build_customers(rng)
     goodness = {s: round(rng.uniform(0.72, 0.93), 3) for s in _SELLER_IDS}
     cum = {lang: _zipf_cum(len(pool)) for lang, pool in customers.items()}
     plan = _build_plan(rng, start, nights, products, ring)
@@ -1005,21 +1511,30 @@ def _build_products(rng: random.Random) -> tuple[_Product, ...]:
     rng.shuffle(sellers)
     entries = [(cat, title, sized) for cat, items in _CATALOG.items() for title, sized in items]
     return tuple(
-        _Product(f"prod-{i:03d}", title, cat, sellers[i - 1], _slug(title), sized,
-                 round(rng.uniform(0.55, 0.93), 3))
+        _Product(
+            f"prod-{i:03d}",
+            title,
+            cat,
+            sellers[i - 1],
+            _slug(title),
+            sized,
+            round(rng.uniform(0.55, 0.93), 3),
+        )
         for i, (cat, title, sized) in enumerate(entries, start=1)
     )
 
 
-def _build_customers(rng: random.Random) -> dict[str, tuple[_Customer, ...]]:
-    """A pool of customers per language with fake names, emails, locations and IPs."""
+def _build_customers(rng: random.Random) -> tuple[dict[str, tuple[_Customer, ...]], tuple[_Customer, ...]]:
+    """A pool of customers per language (fake names, e-mails, locations, IPs) and the ring's accounts."""
     total = sum(_POOL_SIZES.values()) + _RING_SIZE
     numbers = iter(rng.sample(range(10000, 100000), total))
     emails: set[str] = set()
-    return {
+    pools = {
         lang: tuple(_customer(rng, f"cust-{next(numbers)}", lang, emails) for _ in range(size))
         for lang, size in _POOL_SIZES.items()
-    } | {"ring": tuple(_customer(rng, f"cust-{next(numbers)}", "en", emails) for _ in range(_RING_SIZE))}
+    }
+    ring = tuple(_customer(rng, f"cust-{next(numbers)}", "en", emails) for _ in range(_RING_SIZE))
+    return pools, ring
 
 
 def _customer(rng: random.Random, customer_id: str, lang: str, emails: set[str]) -> _Customer:
@@ -1033,11 +1548,6 @@ def _customer(rng: random.Random, customer_id: str, lang: str, emails: set[str])
     rater = "".join(rng.choice(alphabet) for _ in range(14)) + "@marketplace.example.com"
     ip = f"{rng.choice(_IP_PREFIXES)}.{rng.randint(1, 254)}"
     return _Customer(customer_id, lang, f"{first} {last}", email, rater, rng.choice(_LOCATIONS[lang]), ip)
-
-
-def _build_ring(rng: random.Random, customers: dict[str, tuple[_Customer, ...]]) -> tuple[_Customer, ...]:
-    """Take the ring's accounts out of the customer pools."""
-    return customers.pop("ring")
 
 
 def _zipf_cum(n: int) -> list[float]:
@@ -1055,14 +1565,16 @@ def _build_plan(
 ) -> _Plan:
     """Choose spike window, ring burst and targets, mixed products, malformed nights and the edit night."""
     days = tuple(start + timedelta(days=i) for i in range(nights))
-    burst = (days[min(1, nights - 2)], days[min(1, nights - 2) + 1]) if nights >= 2 else (
-        start - timedelta(days=1), start)
+    burst = _burst_dates(start, days)
     pool = [p for p in products if p.seller_id != SPIKE_SELLER]
     rng.shuffle(pool)
     sized = next(p for p in pool if p.sized)
     rest = [p for p in pool if p is not sized]
-    mixed = {rest[0].product_id: _MIXED_ASPECTS[0], sized.product_id: _MIXED_ASPECTS[1],
-             rest[1].product_id: _MIXED_ASPECTS[2]}
+    mixed = {
+        rest[0].product_id: _MIXED_ASPECTS[0],
+        sized.product_id: _MIXED_ASPECTS[1],
+        rest[1].product_id: _MIXED_ASPECTS[2],
+    }
     targets = tuple(p.product_id for p in rest[2:5])
     others = [p.product_id for p in rest[5:]]
     all_days = _all_days(start, days)
@@ -1071,8 +1583,26 @@ def _build_plan(
     malformed = tuple(i for i in range(nights) if i % 2 == 1) or (0,)
     malformed_plan = list(_MALFORMED_PLAN)
     rng.shuffle(malformed_plan)
-    return _Plan(start, days, days[max(0, nights - SPIKE_NIGHTS):], burst, mixed, targets, tuple(posts),
-                 malformed, tuple(malformed_plan), min(3, nights - 1) if nights >= 2 else None)
+    return _Plan(
+        start,
+        days,
+        days[max(0, nights - SPIKE_NIGHTS) :],
+        burst,
+        mixed,
+        targets,
+        tuple(posts),
+        malformed,
+        tuple(malformed_plan),
+        min(3, nights - 1) if nights >= 2 else None,
+    )
+
+
+def _burst_dates(start: date, days: Sequence[date]) -> tuple[date, date]:
+    """The ring's two-day burst: nights 2-3 (or the day before a single night, and that night)."""
+    if len(days) < 2:
+        return start - timedelta(days=1), start
+    first = min(1, len(days) - 2)
+    return days[first], days[first + 1]
 
 
 def _all_days(start: date, nights: Sequence[date]) -> list[date]:
@@ -1137,7 +1667,11 @@ def _touch_weights(product: _Product, positive: bool) -> dict[str, float]:
 
 
 def _sentence(
-    rng: random.Random, lang: str, touch: str, positive: bool, product: _Product | None,
+    rng: random.Random,
+    lang: str,
+    touch: str,
+    positive: bool,
+    product: _Product | None,
     days: int | None = None,
 ) -> str:
     """One sentence about a touchpoint, in the given language and tone."""
@@ -1262,8 +1796,10 @@ def _feedback_text(rng: random.Random, lang: str, rating: int) -> tuple[str, lis
     neg = _pick_touches(rng, _FEEDBACK_NEG_WEIGHTS, n_neg, pos)
     ph = _PHRASES[lang]
     parts = [_sentence(rng, lang, t, True, None) for t in pos]
-    parts += [_lead(rng, ph["contrast"], s) if pos and i == 0 else s
-              for i, s in enumerate(_sentence(rng, lang, t, False, None) for t in neg)]
+    parts += [
+        _lead(rng, ph["contrast"], s) if pos and i == 0 else s
+        for i, s in enumerate(_sentence(rng, lang, t, False, None) for t in neg)
+    ]
     if rating >= 4 and rng.random() < 0.5:
         parts.insert(0, rng.choice(ph["seller_pos"]))
     elif rating <= 2 and rng.random() < 0.4:
@@ -1328,7 +1864,11 @@ def _organic_review(w: _World, day: date) -> _Review:
 
 
 def _normal_review(
-    w: _World, product: _Product, customer: _Customer, when: datetime, source: str,
+    w: _World,
+    product: _Product,
+    customer: _Customer,
+    when: datetime,
+    source: str,
     exclude: Sequence[str] = (),
 ) -> _Review:
     """A review whose rating follows the product's quality and whose text follows the rating."""
@@ -1379,10 +1919,21 @@ def _ring_reviews(w: _World, day: date) -> list[_Review]:
         title, text = _ring_text(w.rng)
         tag = "ring" if product_id in w.plan.ring_targets else "ring_other"
         source = w.rng.choice(GENERIC_REVIEW_SOURCES)
-        out.append(_assemble_review(
-            w, by_product[product_id], by_id[customer_id], _moment(w.rng, day), 5, title, text, source,
-            tag=tag, verified=False, channel=w.rng.choice(("web", "app")),
-        ))
+        out.append(
+            _assemble_review(
+                w,
+                by_product[product_id],
+                by_id[customer_id],
+                _moment(w.rng, day),
+                5,
+                title,
+                text,
+                source,
+                tag=tag,
+                verified=False,
+                channel=w.rng.choice(("web", "app")),
+            )
+        )
     return out
 
 
@@ -1397,25 +1948,54 @@ def _edge_reviews(w: _World, day: date) -> list[_Review]:
         title = _title(w.rng, lang, rating, ())
         product = w.rng.choice(w.plain_products())
         customer = _pick_customer(w, lang)
-        out.append(_assemble_review(w, product, customer, _moment(w.rng, day), rating, title, text, source,
-                                    tag="edge", feature=feature))
+        out.append(
+            _assemble_review(
+                w,
+                product,
+                customer,
+                _moment(w.rng, day),
+                rating,
+                title,
+                text,
+                source,
+                tag="edge",
+                feature=feature,
+            )
+        )
     return out
 
 
 def _assemble_review(
-    w: _World, product: _Product, customer: _Customer, when: datetime, rating: int, title: str, text: str,
-    source: str, *, tag: str = "", feature: str = "", verified: bool | None = None,
+    w: _World,
+    product: _Product,
+    customer: _Customer,
+    when: datetime,
+    rating: int,
+    title: str,
+    text: str,
+    source: str,
+    *,
+    tag: str = "",
+    feature: str = "",
+    verified: bool | None = None,
     channel: str | None = None,
 ) -> _Review:
     """Fill in ids, channel, helpfulness and the Judge.me-only fields."""
     rng = w.rng
     review = _Review(
         review_id="" if source == "judgeme" else w.next_review_id(),
-        product=product, customer=customer, rating=rating, title=title, text=text, when=when,
+        product=product,
+        customer=customer,
+        rating=rating,
+        title=title,
+        text=text,
+        when=when,
         channel=channel or _review_channel(rng, source),
         verified=rng.random() < 0.85 if verified is None else verified,
         helpful=0 if verified is False else min(int(rng.expovariate(0.4)), 60),
-        source=source, tag=tag, feature=feature,
+        source=source,
+        tag=tag,
+        feature=feature,
     )
     return _judgeme_extras(rng, review) if source == "judgeme" else review
 
@@ -1437,8 +2017,9 @@ def _judgeme_extras(rng: random.Random, review: _Review) -> _Review:
     reply_when = min(review.when + timedelta(hours=rng.randint(1, 6)), end_of_day) if reply else None
     pictures = ""
     if rng.random() < 0.12:
-        pictures = ",".join(f"https://cdn.example.com/reviews/{rng.getrandbits(32):08x}.jpg"
-                            for _ in range(rng.randint(1, 2)))
+        pictures = ",".join(
+            f"https://cdn.example.com/reviews/{rng.getrandbits(32):08x}.jpg" for _ in range(rng.randint(1, 2))
+        )
     origin = "email" if rng.random() < 0.6 else "web"
     return replace(review, reply=reply, reply_when=reply_when, pictures=pictures, origin=origin)
 
@@ -1447,18 +2028,24 @@ def _plan_edit(w: _World, reviews: list[_Review]) -> tuple[list[_Review], tuple[
     """Pick a first-night review to be edited on a later night; mark the original."""
     if w.plan.edit_night is None:
         return reviews, None
-    first = [i for i, r in enumerate(reviews)
-             if r.when.date() == w.plan.start and not r.tag and r.source in GENERIC_REVIEW_SOURCES]
+    first = [
+        i
+        for i, r in enumerate(reviews)
+        if r.when.date() == w.plan.start and not r.tag and r.source in GENERIC_REVIEW_SOURCES
+    ]
     low = [i for i in first if reviews[i].rating <= 2]
     index = w.rng.choice(low or first)
     original = replace(reviews[index], tag="edit_original")
     ph = _PHRASES[original.customer.language]
     up = original.rating <= 3
     edited = replace(
-        original, rating=4 if up else 2, title=w.rng.choice(ph["update_title"]), tag="edited",
+        original,
+        rating=4 if up else 2,
+        title=w.rng.choice(ph["update_title"]),
+        tag="edited",
         text=f"{w.rng.choice(ph['update_up' if up else 'update_down'])} {original.text}",
     )
-    return reviews[:index] + [original] + reviews[index + 1:], (original, edited)
+    return reviews[:index] + [original] + reviews[index + 1 :], (original, edited)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1495,8 +2082,17 @@ def _normal_feedback(w: _World, seller: str, customer: _Customer, day: date, sou
     comment, complaints = _feedback_text(rng, customer.language, rating)
     replies = _PHRASES[customer.language]["reply_neg"]
     response = rng.choice(replies) if rating <= 2 and rng.random() < 0.35 else ""
-    return _assemble_feedback(w, seller, customer, _moment(rng, day), rating, comment, source,
-                              _flags(rng, rating, complaints), response)
+    return _assemble_feedback(
+        w,
+        seller,
+        customer,
+        _moment(rng, day),
+        rating,
+        comment,
+        source,
+        _flags(rng, rating, complaints),
+        response,
+    )
 
 
 def _late_feedback(w: _World, seller: str, customer: _Customer, day: date, source: str) -> _Feedback:
@@ -1512,8 +2108,9 @@ def _late_feedback(w: _World, seller: str, customer: _Customer, day: date, sourc
         parts.insert(0, rng.choice(ph["seller_neg"]))
     flags = ("No", str(rng.choice(("Yes", "-"))), str(rng.choice(("Yes", "-"))))
     response = rng.choice(ph["reply_neg"]) if rng.random() < 0.4 else ""
-    return _assemble_feedback(w, seller, customer, _moment(rng, day), rating, " ".join(parts), source, flags,
-                              response, tag="late")
+    return _assemble_feedback(
+        w, seller, customer, _moment(rng, day), rating, " ".join(parts), source, flags, response, tag="late"
+    )
 
 
 def _spike_feedback(w: _World, day: date) -> list[_Feedback]:
@@ -1535,20 +2132,52 @@ def _edge_feedback(w: _World, day: date) -> list[_Feedback]:
         return []
     feature, lang, rating, text = _EDGE_FEEDBACK
     seller = w.rng.choice([s for s in _SELLER_IDS if s != SPIKE_SELLER])
-    return [_assemble_feedback(w, seller, _pick_customer(w, lang), _moment(w.rng, day), rating, text,
-                               "generic_csv", ("Yes", "Yes", "Yes"), tag="edge", feature=feature)]
+    return [
+        _assemble_feedback(
+            w,
+            seller,
+            _pick_customer(w, lang),
+            _moment(w.rng, day),
+            rating,
+            text,
+            "generic_csv",
+            ("Yes", "Yes", "Yes"),
+            tag="edge",
+            feature=feature,
+        )
+    ]
 
 
 def _assemble_feedback(
-    w: _World, seller: str, customer: _Customer, when: datetime, rating: int, comment: str, source: str,
-    flags: tuple[str, str, str], response: str = "", *, tag: str = "", feature: str = "",
+    w: _World,
+    seller: str,
+    customer: _Customer,
+    when: datetime,
+    rating: int,
+    comment: str,
+    source: str,
+    flags: tuple[str, str, str],
+    response: str = "",
+    *,
+    tag: str = "",
+    feature: str = "",
 ) -> _Feedback:
     """Fill in ids, order id and channel."""
     channel = "marketplace" if source == AMAZON else str(_pick(w.rng, CHANNELS, _CHANNEL_WEIGHTS))
     return _Feedback(
         feedback_id="" if source == AMAZON else w.next_feedback_id(),
-        order_id=_order_id(w, source), seller_id=seller, customer=customer, rating=rating, comment=comment,
-        when=when, channel=channel, source=source, flags=flags, response=response, tag=tag, feature=feature,
+        order_id=_order_id(w, source),
+        seller_id=seller,
+        customer=customer,
+        rating=rating,
+        comment=comment,
+        when=when,
+        channel=channel,
+        source=source,
+        flags=flags,
+        response=response,
+        tag=tag,
+        feature=feature,
     )
 
 
@@ -1558,8 +2187,10 @@ def _order_id(w: _World, source: str) -> str:
     order = ""
     while not order or order in w.orders:
         if source == AMAZON:
-            order = f"{rng.choice(('111', '112', '113', '114'))}-{rng.randint(0, 9_999_999):07d}-" \
-                    f"{rng.randint(0, 9_999_999):07d}"
+            order = (
+                f"{rng.choice(('111', '112', '113', '114'))}-{rng.randint(0, 9_999_999):07d}-"
+                f"{rng.randint(0, 9_999_999):07d}"
+            )
         else:
             order = f"SO-{rng.randint(10_000_000, 99_999_999)}"
     w.orders.add(order)
@@ -1584,10 +2215,19 @@ def _generic_review_values(r: _Review) -> dict[str, Any]:
     if r.source == "generic_parquet":
         stamp = r.when.date().isoformat()
     return {
-        "review_id": r.review_id, "product_id": p.product_id, "reviewer_id": r.customer.customer_id,
-        "rating": r.rating, "title": r.title, "text": r.text, "review_date": stamp,
-        "language": r.customer.language, "channel": r.channel, "verified_purchase": r.verified,
-        "seller_id": p.seller_id, "product_title": p.title, "category": p.category,
+        "review_id": r.review_id,
+        "product_id": p.product_id,
+        "reviewer_id": r.customer.customer_id,
+        "rating": r.rating,
+        "title": r.title,
+        "text": r.text,
+        "review_date": stamp,
+        "language": r.customer.language,
+        "channel": r.channel,
+        "verified_purchase": r.verified,
+        "seller_id": p.seller_id,
+        "product_title": p.title,
+        "category": p.category,
         "helpful_votes": r.helpful,
     }
 
@@ -1600,10 +2240,20 @@ def _judgeme_values(r: _Review) -> dict[str, Any]:
     """Judge.me export columns (no review id; the shop's product id and handle)."""
     c = r.customer
     return {
-        "title": r.title, "body": r.text, "rating": r.rating, "review_date": _judgeme_stamp(r.when),
-        "source": r.origin, "curated": "ok", "reviewer_name": c.name, "reviewer_email": c.email,
-        "product_id": r.product.product_id, "product_handle": r.product.handle, "reply": r.reply,
-        "reply_date": _judgeme_stamp(r.reply_when), "picture_urls": r.pictures, "ip_address": c.ip,
+        "title": r.title,
+        "body": r.text,
+        "rating": r.rating,
+        "review_date": _judgeme_stamp(r.when),
+        "source": r.origin,
+        "curated": "ok",
+        "reviewer_name": c.name,
+        "reviewer_email": c.email,
+        "product_id": r.product.product_id,
+        "product_handle": r.product.handle,
+        "reply": r.reply,
+        "reply_date": _judgeme_stamp(r.reply_when),
+        "picture_urls": r.pictures,
+        "ip_address": c.ip,
         "location": c.location,
     }
 
@@ -1622,9 +2272,15 @@ def _tsv_safe(text: str) -> str:
 def _amazon_values(f: _Feedback) -> dict[str, Any]:
     arrived, described, service = f.flags
     return {
-        "Date": f.when.strftime("%m/%d/%y"), "Rating": f.rating, "Comments": _tsv_safe(f.comment),
-        "Your Response": _tsv_safe(f.response), "Order ID": f.order_id, "Rater Email": f.customer.rater_email,
-        "Arrived on time": arrived, "Item as described": described, "Customer service": service,
+        "Date": f.when.strftime("%m/%d/%y"),
+        "Rating": f.rating,
+        "Comments": _tsv_safe(f.comment),
+        "Your Response": _tsv_safe(f.response),
+        "Order ID": f.order_id,
+        "Rater Email": f.customer.rater_email,
+        "Arrived on time": arrived,
+        "Item as described": described,
+        "Customer service": service,
     }
 
 
@@ -1635,10 +2291,17 @@ def _as_bool(flag: str) -> bool | None:
 def _generic_feedback_values(f: _Feedback) -> dict[str, Any]:
     arrived, described, service = f.flags
     return {
-        "feedback_id": f.feedback_id, "seller_id": f.seller_id, "order_id": f.order_id,
-        "reviewer_id": f.customer.customer_id, "rating": f.rating, "comment": f.comment,
-        "feedback_date": f.when.date().isoformat(), "channel": f.channel, "language": f.customer.language,
-        "arrived_on_time": _as_bool(arrived), "item_as_described": _as_bool(described),
+        "feedback_id": f.feedback_id,
+        "seller_id": f.seller_id,
+        "order_id": f.order_id,
+        "reviewer_id": f.customer.customer_id,
+        "rating": f.rating,
+        "comment": f.comment,
+        "feedback_date": f.when.date().isoformat(),
+        "channel": f.channel,
+        "language": f.customer.language,
+        "arrived_on_time": _as_bool(arrived),
+        "item_as_described": _as_bool(described),
         "service_ok": _as_bool(service),
     }
 
@@ -1654,7 +2317,10 @@ def _night_index(plan: _Plan, day: date) -> int:
 
 
 def _write_nights(
-    w: _World, landing: Path, reviews: list[_Review], feedback: list[_Feedback],
+    w: _World,
+    landing: Path,
+    reviews: list[_Review],
+    feedback: list[_Feedback],
     edit: tuple[_Review, _Review] | None,
 ) -> _Outcome:
     """Bucket records by night, build each night's files, plant malformed records and write them."""
@@ -1704,7 +2370,7 @@ def _file_for(files: dict[str, _File], kind: str, source: str, night: str, selle
 def _malformed_for(plan: _Plan, index: int) -> tuple[tuple[str, str, str], ...]:
     """This night's share of the malformed-record plan."""
     slot = plan.malformed_nights.index(index)
-    return plan.malformed_plan[slot::len(plan.malformed_nights)]
+    return plan.malformed_plan[slot :: len(plan.malformed_nights)]
 
 
 def _plant_malformed(
@@ -1739,8 +2405,9 @@ def _fresh_record(w: _World, target: _File, night: date) -> _Record:
     rng = w.rng
     customer = _pick_customer(w, _pick_language(rng))
     if target.kind == "reviews":
-        return _review_record(_normal_review(w, rng.choice(w.plain_products()), customer, _moment(rng, night),
-                                             target.source))
+        return _review_record(
+            _normal_review(w, rng.choice(w.plain_products()), customer, _moment(rng, night), target.source)
+        )
     seller = target.seller or rng.choice([s for s in _SELLER_IDS if s != SPIKE_SELLER])
     return _feedback_record(_normal_feedback(w, seller, customer, night, target.source))
 
@@ -1850,8 +2517,12 @@ def _parquet_bytes(records: list[_Record]) -> bytes:
 
 
 def _truth(
-    w: _World, seed: int, reviews: list[_Review], feedback: list[_Feedback],
-    edit: tuple[_Review, _Review] | None, outcome: _Outcome,
+    w: _World,
+    seed: int,
+    reviews: list[_Review],
+    feedback: list[_Feedback],
+    edit: tuple[_Review, _Review] | None,
+    outcome: _Outcome,
 ) -> dict[str, Any]:
     """Everything the generator planted, for later checks of the pipeline's findings."""
     plan = w.plan
@@ -1870,12 +2541,12 @@ def _truth(
         "edited_review": _edit_section(plan, edit),
         "malformed": {
             "description": "Records that must be rejected or quarantined, by 1-based data record number "
-                           "(header excluded); for duplicate_id the second occurrence is the bad one.",
+            "(header excluded); for duplicate_id the second occurrence is the bad one.",
             "records": outcome.malformed,
         },
         "edge_cases": {
             "description": "Valid records with quotes, commas, newlines, HTML, emoji or SQL-looking text; "
-                           "they must load with the text kept verbatim.",
+            "they must load with the text kept verbatim.",
             "records": outcome.edge,
         },
     }
@@ -1909,8 +2580,13 @@ def _catalog_section(w: _World) -> dict[str, Any]:
     return {
         "description": "The demo catalog: every product with its title, category, seller and shop handle.",
         "products": [
-            {"product_id": p.product_id, "title": p.title, "category": p.category, "seller_id": p.seller_id,
-             "handle": p.handle}
+            {
+                "product_id": p.product_id,
+                "title": p.title,
+                "category": p.category,
+                "seller_id": p.seller_id,
+                "handle": p.handle,
+            }
             for p in w.products
         ],
         "sellers": list(_SELLER_IDS),
@@ -1923,8 +2599,8 @@ def _spike_section(w: _World, reviews: list[_Review], feedback: list[_Feedback])
     late_feedback = [f for f in feedback if f.tag == "late"]
     return {
         "description": f"{SPIKE_SELLER} delivers late on these days: feedback with arrived-on-time = No, low "
-                       "ratings and delay comments, and late-delivery reviews of its products, in en/es/pt. "
-                       "Outside the window the seller is normal.",
+        "ratings and delay comments, and late-delivery reviews of its products, in en/es/pt. "
+        "Outside the window the seller is normal.",
         "seller_id": SPIKE_SELLER,
         "theme": "delivery",
         "start": plan.spike_dates[0].isoformat(),
@@ -1941,7 +2617,7 @@ def _ring_section(w: _World, reviews: list[_Review]) -> dict[str, Any]:
     ring = [r for r in reviews if r.tag in ("ring", "ring_other")]
     return {
         "description": "Accounts posting templated, unverified five-star reviews of the target products "
-                       "within a two-day burst; each also reviews one other product.",
+        "within a two-day burst; each also reviews one other product.",
         "reviewer_ids": sorted(c.customer_id for c in w.ring),
         "product_ids": sorted(w.plan.ring_targets),
         "review_ids": sorted(r.review_id for r in ring),
@@ -1954,8 +2630,15 @@ def _mixed_section(w: _World, reviews: list[_Review]) -> dict[str, Any]:
     products = []
     for product_id, (praised, complained) in sorted(w.plan.mixed.items()):
         ids = sorted(r.review_id for r in reviews if r.tag == "mixed" and r.product.product_id == product_id)
-        products.append({"product_id": product_id, "praised": praised, "complained": complained,
-                         "rating_range": [2, 4], "review_ids": ids})
+        products.append(
+            {
+                "product_id": product_id,
+                "praised": praised,
+                "complained": complained,
+                "rating_range": [2, 4],
+                "review_ids": ids,
+            }
+        )
     return {
         "description": "Products whose reviews praise one aspect and complain about another, rated 2 to 4.",
         "products": products,

@@ -44,25 +44,44 @@ def _headline(con: duckdb.DuckDBPyConnection, night: date) -> dict[str, Any]:
         """,
         {"night": night},
     ).fetchall()[0]
-    keys = ["reviews", "reviews_new", "review_avg_rating", "review_csat", "feedback", "feedback_new",
-            "feedback_avg_rating", "feedback_csat", "quarantined", "quarantined_tonight", "languages"]
+    keys = [
+        "reviews",
+        "reviews_new",
+        "review_avg_rating",
+        "review_csat",
+        "feedback",
+        "feedback_new",
+        "feedback_avg_rating",
+        "feedback_csat",
+        "quarantined",
+        "quarantined_tonight",
+        "languages",
+    ]
     return dict(zip(keys, row, strict=True))
 
 
 def _weekly_trend(csat: pd.DataFrame) -> str:
     weekly = csat[csat["grain"] == "week"].pivot_table(index="key", columns="kind", values="csat")
     labels = [str(k)[5:] for k in weekly.index]
-    series = {("Reviews" if k == "reviews" else "Seller feedback"): [None if pd.isna(v) else float(v)
-                                                                      for v in weekly[k]] for k in weekly.columns}
+    series = {
+        ("Reviews" if k == "reviews" else "Seller feedback"): [
+            None if pd.isna(v) else float(v) for v in weekly[k]
+        ]
+        for k in weekly.columns
+    }
     return line_chart(labels, series)
 
 
 def _seller_trend(seller_weekly: pd.DataFrame) -> str:
     known = seller_weekly[seller_weekly["seller_id"] != "(unknown)"].dropna(subset=["feedback_csat"])
     top = known.groupby("seller_id")["feedback_n"].sum().nlargest(6).index
-    table = known[known["seller_id"].isin(top)].pivot_table(index="week", columns="seller_id", values="feedback_csat")
+    table = known[known["seller_id"].isin(top)].pivot_table(
+        index="week", columns="seller_id", values="feedback_csat"
+    )
     labels = [str(w)[5:10] for w in table.index]
-    return line_chart(labels, {s: [None if pd.isna(v) else float(v) for v in table[s]] for s in table.columns})
+    return line_chart(
+        labels, {s: [None if pd.isna(v) else float(v) for v in table[s]] for s in table.columns}
+    )
 
 
 def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date) -> Path:
@@ -76,7 +95,9 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
     headline = _headline(con, night)
     dist = marts["mart_rating_distribution"]
     csat = marts["mart_csat"]
-    products = csat[(csat["kind"] == "reviews") & (csat["grain"] == "product") & (csat["n"] >= MIN_REVIEWS_FOR_RANKING)]
+    products = csat[
+        (csat["kind"] == "reviews") & (csat["grain"] == "product") & (csat["n"] >= MIN_REVIEWS_FOR_RANKING)
+    ]
     charts = {
         kind: bar_chart([f"{r}★" for r in part["rating"]], [float(s or 0) for s in part["share"]])
         for kind, part in dist.groupby("kind")
@@ -88,8 +109,12 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
         "rating_charts": charts,
         "weekly_chart": _weekly_trend(csat),
         "seller_chart": _seller_trend(marts["mart_seller_weekly"]),
-        "worst_products": products.sort_values(["csat", "n"], ascending=[True, False]).head(10).to_dict("records"),
-        "best_products": products.sort_values(["csat", "n"], ascending=[False, False]).head(10).to_dict("records"),
+        "worst_products": products.sort_values(["csat", "n"], ascending=[True, False])
+        .head(10)
+        .to_dict("records"),
+        "best_products": products.sort_values(["csat", "n"], ascending=[False, False])
+        .head(10)
+        .to_dict("records"),
         "sellers": csat[csat["grain"] == "seller"].sort_values(["kind", "csat"]).to_dict("records"),
         "channels": csat[csat["grain"] == "channel"].sort_values(["kind", "key"]).to_dict("records"),
         "seller_weeks": marts["mart_seller_weekly"].sort_values(["seller_id", "week"]).to_dict("records"),
@@ -100,6 +125,11 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
     }
     env = Environment(loader=PackageLoader("pipeline.reports", "templates"), autoescape=select_autoescape())
     (out / "index.html").write_text(env.get_template("report.html.j2").render(**context), encoding="utf-8")
-    summary = {"night": night.isoformat(), **{k: (float(v) if isinstance(v, float) else v) for k, v in headline.items()}}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    summary = {
+        "night": night.isoformat(),
+        **{k: (float(v) if isinstance(v, float) else v) for k, v in headline.items()},
+    }
+    (out / "summary.json").write_text(
+        json.dumps(summary, indent=2, sort_keys=True, default=str), encoding="utf-8"
+    )
     return out

@@ -6,6 +6,16 @@ from pipeline.sources.registry import SOURCES, get_source
 from pipeline.sources.spec import SourceSpec, to_canonical
 
 __all__ = [
-    "KINDS", "READERS", "REVIEWS", "SELLER_FEEDBACK", "SOURCES", "Kind", "RawBatch", "Rejected",
-    "SourceSpec", "get_kind", "get_source", "to_canonical",
+    "KINDS",
+    "READERS",
+    "REVIEWS",
+    "SELLER_FEEDBACK",
+    "SOURCES",
+    "Kind",
+    "RawBatch",
+    "Rejected",
+    "SourceSpec",
+    "get_kind",
+    "get_source",
+    "to_canonical",
 ]

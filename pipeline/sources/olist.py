@@ -1,4 +1,4 @@
-"""Olist order reviews as seller feedback: seller and customer come from the tables beside the reviews file."""
+"""Olist order reviews as seller feedback: seller and buyer come from the tables beside the reviews."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ def attach_seller(rows: pd.DataFrame, path: Path) -> pd.DataFrame:
     or the order is not in it (the public sample was cut table by table), the value stays unknown.
     """
     rows = rows.copy()
-    orders = rows["order_id"] if "order_id" in rows.columns else pd.Series(None, index=rows.index, dtype=object)
+    orders = (
+        rows["order_id"] if "order_id" in rows.columns else pd.Series(None, index=rows.index, dtype=object)
+    )
     items = _side_table(path.parent, "*order_items*.csv", ["order_id", "order_item_id", "seller_id"])
     sellers: dict[str, str] = {}
     if items is not None:

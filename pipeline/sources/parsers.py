@@ -90,7 +90,9 @@ def boolean(values: pd.Series) -> pd.Series:
 def verified_source(values: pd.Series) -> pd.Series:
     """Judge.me's ``source``: reviews sent through the order e-mail (``email``) come from buyers."""
     cleaned = _clean(values).map(lambda v: str(v).lower() if v is not None else None)
-    return cleaned.map(lambda v: None if v is None else v in {"email", "verified", "shop_app"}).astype("boolean")
+    return cleaned.map(lambda v: None if v is None else v in {"email", "verified", "shop_app"}).astype(
+        "boolean"
+    )
 
 
 def text(values: pd.Series) -> pd.Series:
@@ -122,4 +124,3 @@ PARSERS: dict[str, Callable[[pd.Series], pd.Series]] = {
 def parse(name: str, values: pd.Series) -> pd.Series:
     """Apply the parser called ``name``."""
     return PARSERS[name](values)
-

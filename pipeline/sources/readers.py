@@ -106,7 +106,9 @@ def read_delimited(path: Path, delimiter: str = ",") -> RawBatch:
             record_no += 1
             end = reader.line_num
             raw = "".join(lines[1 + start : 1 + end])
-            rejected.append(Rejected(record_no, start + 2, _printable(raw), "malformed_record", f"unreadable CSV: {exc}"))
+            rejected.append(
+                Rejected(record_no, start + 2, _printable(raw), "malformed_record", f"unreadable CSV: {exc}")
+            )
             start = end
             continue
         end = reader.line_num
@@ -118,7 +120,9 @@ def read_delimited(path: Path, delimiter: str = ",") -> RawBatch:
         record_no += 1
         if has_bad_bytes and _SURROGATE.search(raw):
             rejected.append(
-                Rejected(record_no, line_no, _printable(raw), "undecodable", "undecodable bytes: not valid UTF-8")
+                Rejected(
+                    record_no, line_no, _printable(raw), "undecodable", "undecodable bytes: not valid UTF-8"
+                )
             )
             continue
         if len(values) != len(header):

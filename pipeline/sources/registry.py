@@ -24,7 +24,13 @@ _GENERIC_REVIEW_COLUMNS = {
     "helpful_votes": "helpful_votes",
 }
 _GENERIC_REVIEW_OPTIONAL = (
-    "language", "channel", "verified_purchase", "seller_id", "product_title", "category", "helpful_votes",
+    "language",
+    "channel",
+    "verified_purchase",
+    "seller_id",
+    "product_title",
+    "category",
+    "helpful_votes",
 )
 _GENERIC_FEEDBACK_COLUMNS = {
     "feedback_id": "feedback_id",
@@ -41,10 +47,20 @@ _GENERIC_FEEDBACK_COLUMNS = {
     "item_as_described": "item_as_described",
     "service_ok": "service_ok",
 }
-_GENERIC_FEEDBACK_OPTIONAL = ("title", "channel", "language", "arrived_on_time", "item_as_described", "service_ok")
+_GENERIC_FEEDBACK_OPTIONAL = (
+    "title",
+    "channel",
+    "language",
+    "arrived_on_time",
+    "item_as_described",
+    "service_ok",
+)
 
-_GENERIC_READERS = {"generic_csv": ("csv", "*.csv"), "generic_jsonl": ("jsonl", "*.jsonl"),
-                    "generic_parquet": ("parquet", "*.parquet")}
+_GENERIC_READERS = {
+    "generic_csv": ("csv", "*.csv"),
+    "generic_jsonl": ("jsonl", "*.jsonl"),
+    "generic_parquet": ("parquet", "*.parquet"),
+}
 
 SOURCES: list[SourceSpec] = [
     SourceSpec(
@@ -53,8 +69,13 @@ SOURCES: list[SourceSpec] = [
         reader="jsonl",
         description="Amazon Review Data 2018 (Ni et al.), JSON Lines",
         columns={
-            "rating": "overall", "reviewer_id": "reviewerID", "product_id": "asin", "text": "reviewText",
-            "title": "summary", "review_date": "unixReviewTime", "verified_purchase": "verified",
+            "rating": "overall",
+            "reviewer_id": "reviewerID",
+            "product_id": "asin",
+            "text": "reviewText",
+            "title": "summary",
+            "review_date": "unixReviewTime",
+            "verified_purchase": "verified",
             "helpful_votes": "vote",
         },
         optional=("summary", "verified", "vote"),
@@ -70,8 +91,13 @@ SOURCES: list[SourceSpec] = [
         reader="csv",
         description="Amazon Reviews 2023 (McAuley lab), CSV with timestamps in milliseconds",
         columns={
-            "rating": "rating", "title": "title", "text": "text", "product_id": ("parent_asin", "asin"),
-            "reviewer_id": "user_id", "review_date": "timestamp", "helpful_votes": "helpful_vote",
+            "rating": "rating",
+            "title": "title",
+            "text": "text",
+            "product_id": ("parent_asin", "asin"),
+            "reviewer_id": "user_id",
+            "review_date": "timestamp",
+            "helpful_votes": "helpful_vote",
             "verified_purchase": "verified_purchase",
         },
         optional=("parent_asin", "helpful_vote", "verified_purchase"),
@@ -84,10 +110,15 @@ SOURCES: list[SourceSpec] = [
         name="marc",
         kind=REVIEWS,
         reader="csv",
-        description="Multilingual Amazon Reviews Corpus (MARC), CSV; it has no dates: the landing night is used",
+        description="Multilingual Amazon Reviews Corpus (MARC), CSV; no dates, so the landing night is used",
         columns={
-            "review_id": "review_id", "product_id": "product_id", "reviewer_id": "reviewer_id",
-            "rating": "stars", "text": "review_body", "title": "review_title", "language": "language",
+            "review_id": "review_id",
+            "product_id": "product_id",
+            "reviewer_id": "reviewer_id",
+            "rating": "stars",
+            "text": "review_body",
+            "title": "review_title",
+            "language": "language",
             "category": "product_category",
         },
         optional=("review_title", "language", "product_category"),
@@ -100,8 +131,13 @@ SOURCES: list[SourceSpec] = [
         reader="jsonl",
         description="Multilingual Amazon Reviews Corpus (MARC), JSON Lines",
         columns={
-            "review_id": "review_id", "product_id": "product_id", "reviewer_id": "reviewer_id",
-            "rating": "stars", "text": "review_body", "title": "review_title", "language": "language",
+            "review_id": "review_id",
+            "product_id": "product_id",
+            "reviewer_id": "reviewer_id",
+            "rating": "stars",
+            "text": "review_body",
+            "title": "review_title",
+            "language": "language",
             "category": "product_category",
         },
         optional=("review_title", "language", "product_category"),
@@ -114,8 +150,14 @@ SOURCES: list[SourceSpec] = [
         reader="csv",
         description="Amazon Fine Food Reviews (SNAP), CSV",
         columns={
-            "review_id": "Id", "product_id": "ProductId", "reviewer_id": "UserId", "rating": "Score",
-            "review_date": "Time", "title": "Summary", "text": "Text", "helpful_votes": "HelpfulnessNumerator",
+            "review_id": "Id",
+            "product_id": "ProductId",
+            "reviewer_id": "UserId",
+            "rating": "Score",
+            "review_date": "Time",
+            "title": "Summary",
+            "text": "Text",
+            "helpful_votes": "HelpfulnessNumerator",
         },
         optional=("Summary", "HelpfulnessNumerator"),
         parsers={"review_date": "epoch_seconds"},
@@ -129,9 +171,14 @@ SOURCES: list[SourceSpec] = [
         reader="csv",
         description="Shopify Judge.me review export, CSV (no review id: derived from product, email, date)",
         columns={
-            "title": "title", "text": "body", "rating": "rating", "review_date": "review_date",
-            "reviewer_id": "reviewer_email", "product_id": ("product_id", "product_handle"),
-            "product_title": "product_handle", "verified_purchase": "source",
+            "title": "title",
+            "text": "body",
+            "rating": "rating",
+            "review_date": "review_date",
+            "reviewer_id": "reviewer_email",
+            "product_id": ("product_id", "product_handle"),
+            "product_title": "product_handle",
+            "verified_purchase": "source",
         },
         optional=("title", "product_id", "product_handle", "source"),
         parsers={"verified_purchase": "verified_source"},
@@ -146,9 +193,12 @@ SOURCES: list[SourceSpec] = [
         reader="csv",
         description="Olist order reviews (Brazil) as seller feedback; seller joined from order items",
         columns={
-            "order_id": "order_id", "rating": "review_score",
-            "title": "review_comment_title", "comment": "review_comment_message",
-            "feedback_date": "review_creation_date", "seller_id": "seller_id",
+            "order_id": "order_id",
+            "rating": "review_score",
+            "title": "review_comment_title",
+            "comment": "review_comment_message",
+            "feedback_date": "review_creation_date",
+            "seller_id": "seller_id",
             "reviewer_id": "customer_unique_id",
         },
         optional=("review_comment_title", "review_comment_message", "seller_id", "customer_unique_id"),
@@ -161,11 +211,16 @@ SOURCES: list[SourceSpec] = [
         name="amazon_seller_central",
         kind=SELLER_FEEDBACK,
         reader="tsv",
-        description="Amazon Seller Central feedback report, tab-separated, one file per seller: <seller_id>.txt",
+        description="Amazon Seller Central feedback report (TSV), one file a seller: <seller_id>.txt",
         columns={
-            "feedback_date": "Date", "rating": "Rating", "comment": "Comments", "order_id": "Order ID",
-            "reviewer_id": "Rater Email", "arrived_on_time": "Arrived on time",
-            "item_as_described": "Item as described", "service_ok": "Customer service",
+            "feedback_date": "Date",
+            "rating": "Rating",
+            "comment": "Comments",
+            "order_id": "Order ID",
+            "reviewer_id": "Rater Email",
+            "arrived_on_time": "Arrived on time",
+            "item_as_described": "Item as described",
+            "service_ok": "Customer service",
         },
         optional=("Comments", "Your Response", "Rater Email"),
         parsers={"feedback_date": "us_date"},
@@ -180,16 +235,24 @@ SOURCES: list[SourceSpec] = [
 for _name, (_reader, _glob) in _GENERIC_READERS.items():
     SOURCES.append(
         SourceSpec(
-            name=_name, kind=REVIEWS, reader=_reader, glob=_glob,
+            name=_name,
+            kind=REVIEWS,
+            reader=_reader,
+            glob=_glob,
             description=f"Generic reviews ({_reader}): the canonical column names",
-            columns=_GENERIC_REVIEW_COLUMNS, optional=_GENERIC_REVIEW_OPTIONAL,
+            columns=_GENERIC_REVIEW_COLUMNS,
+            optional=_GENERIC_REVIEW_OPTIONAL,
         )
     )
     SOURCES.append(
         SourceSpec(
-            name=_name, kind=SELLER_FEEDBACK, reader=_reader, glob=_glob,
+            name=_name,
+            kind=SELLER_FEEDBACK,
+            reader=_reader,
+            glob=_glob,
             description=f"Generic seller feedback ({_reader}): the canonical column names",
-            columns=_GENERIC_FEEDBACK_COLUMNS, optional=_GENERIC_FEEDBACK_OPTIONAL,
+            columns=_GENERIC_FEEDBACK_COLUMNS,
+            optional=_GENERIC_FEEDBACK_OPTIONAL,
         )
     )
 

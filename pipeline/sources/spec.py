@@ -138,7 +138,10 @@ def to_canonical(spec: SourceSpec, batch: RawBatch, *, path: Path, night: date) 
     if pii_cols:
         secrets = rows[pii_cols].astype("object").where(rows[pii_cols].notna(), None).values.tolist()
         raws = pd.Series(
-            [_redact(raw, [s for s in row if isinstance(s, str)]) for raw, row in zip(raws, secrets, strict=True)],
+            [
+                _redact(raw, [s for s in row if isinstance(s, str)])
+                for raw, row in zip(raws, secrets, strict=True)
+            ],
             index=rows.index,
         )
     out["_raw"] = raws

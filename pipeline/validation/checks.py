@@ -60,24 +60,40 @@ def _row_checks(kind: Kind) -> list[RowCheck]:
     checks = [
         RowCheck("missing_id", idc, "ExpectColumnValuesToNotBeNull", {}, lambda r: f"{idc} is missing"),
         RowCheck(
-            "bad_rating", "rating", "ExpectColumnValuesToNotBeNull", {},
+            "bad_rating",
+            "rating",
+            "ExpectColumnValuesToNotBeNull",
+            {},
             lambda r: f"rating {_quote(r['_src_rating'])} is not a number",
         ),
         RowCheck(
-            "bad_rating", "rating", "ExpectColumnValuesToBeInSet", {"value_set": VALID_RATINGS},
+            "bad_rating",
+            "rating",
+            "ExpectColumnValuesToBeInSet",
+            {"value_set": VALID_RATINGS},
             lambda r: f"rating {_quote(r['_src_rating'])} is not a whole number from 1 to 5",
         ),
         RowCheck(
-            "bad_date", datec, "ExpectColumnValuesToNotBeNull", {},
+            "bad_date",
+            datec,
+            "ExpectColumnValuesToNotBeNull",
+            {},
             lambda r: f"{datec} {_quote(r.get('_src_' + datec))} is not a date",
         ),
     ]
     if kind.text_required:
         checks.insert(
-            1, RowCheck("empty_text", textc, "ExpectColumnValuesToNotBeNull", {}, lambda r: f"{textc} is empty")
+            1,
+            RowCheck("empty_text", textc, "ExpectColumnValuesToNotBeNull", {}, lambda r: f"{textc} is empty"),
         )
     checks.append(
-        RowCheck("duplicate_id", idc, "ExpectColumnValuesToBeUnique", {}, lambda r: f"{idc} {_quote(r[idc])} repeats")
+        RowCheck(
+            "duplicate_id",
+            idc,
+            "ExpectColumnValuesToBeUnique",
+            {},
+            lambda r: f"{idc} {_quote(r[idc])} repeats",
+        )
     )
     return checks
 
@@ -103,7 +119,9 @@ def _suite(name: str, expectations: tuple[tuple[str, str, tuple[tuple[str, Any],
     suite = gx.ExpectationSuite(name=name)
     for expectation, column, kwargs in expectations:
         cls = getattr(gx.expectations, expectation)
-        suite.add_expectation(cls(column=column, **{k: list(v) if isinstance(v, tuple) else v for k, v in kwargs}))
+        suite.add_expectation(
+            cls(column=column, **{k: list(v) if isinstance(v, tuple) else v for k, v in kwargs})
+        )
     return context.suites.add(suite)
 
 
@@ -118,8 +136,10 @@ def _run(suite: Any, frame: pd.DataFrame) -> Any:
     return batch.validate(suite, result_format={"result_format": "COMPLETE"})
 
 
-def check_columns(source_name: str, kind: Kind, columns: list[str], required: list[str], file_name: str) -> None:
-    """Batch-level check: every required source column exists. Raises ``BatchError`` naming the missing ones."""
+def check_columns(
+    source_name: str, kind: Kind, columns: list[str], required: list[str], file_name: str
+) -> None:
+    """Batch-level check: every required source column exists; ``BatchError`` names the missing ones."""
     suite = _suite(
         f"columns:{kind.name}:{source_name}",
         tuple(("ExpectColumnToExist", c, ()) for c in required),
@@ -157,11 +177,18 @@ def validate_rows(kind: Kind, frame: pd.DataFrame, rejected: list[Rejected]) -> 
             raise BatchError(f"validation could not run {check.expectation} on {check.column}")
         bad = list(res.result.get("unexpected_index_list") or [])
         if check.code == "duplicate_id":
-            later = frame.index[frame[kind.id_column].duplicated(keep="first") & frame[kind.id_column].notna()]
+            later = frame.index[
+                frame[kind.id_column].duplicated(keep="first") & frame[kind.id_column].notna()
+            ]
             bad = sorted(set(bad) & set(later))
         summary.append(
-            {"expectation": check.expectation, "column": check.column, "code": check.code,
-             "success": not bad, "unexpected": len(bad)}
+            {
+                "expectation": check.expectation,
+                "column": check.column,
+                "code": check.code,
+                "success": not bad,
+                "unexpected": len(bad),
+            }
         )
         for i in bad:
             row = frame.loc[i]
@@ -172,9 +199,9 @@ def validate_rows(kind: Kind, frame: pd.DataFrame, rejected: list[Rejected]) -> 
     bad_index = sorted(reasons)
     quarantined = pd.DataFrame(
         {
-            "record_no": [int(frame.at[i, "_record_no"]) for i in bad_index],
-            "line_no": [frame.at[i, "_line_no"] for i in bad_index],
-            "raw_record": [frame.at[i, "_raw"] for i in bad_index],
+            "record_no": frame.loc[bad_index, "_record_no"].astype("int64").tolist(),
+            "line_no": frame.loc[bad_index, "_line_no"].tolist(),
+            "raw_record": frame.loc[bad_index, "_raw"].tolist(),
             "reason_code": [reasons[i][0][0] for i in bad_index],
             "reason": ["; ".join(m for _, m in reasons[i]) for i in bad_index],
         }
@@ -189,16 +216,29 @@ def validate_rows(kind: Kind, frame: pd.DataFrame, rejected: list[Rejected]) -> 
                 "reason": [r.reason for r in rejected],
             }
         )
-        quarantined = pd.concat([quarantined, read_level], ignore_index=True) if len(quarantined) else read_level
+        quarantined = (
+            pd.concat([quarantined, read_level], ignore_index=True) if len(quarantined) else read_level
+        )
         for code in sorted({r.code for r in rejected}):
             n = sum(r.code == code for r in rejected)
-            summary.append({"expectation": "readable_record", "column": None, "code": code,
-                            "success": False, "unexpected": n})
+            summary.append(
+                {
+                    "expectation": "readable_record",
+                    "column": None,
+                    "code": code,
+                    "success": False,
+                    "unexpected": n,
+                }
+            )
     quarantined = quarantined.sort_values("record_no", kind="stable").reset_index(drop=True)
     good = frame.drop(index=bad_index).reset_index(drop=True)
     return ValidationResult(
         good=good,
         quarantined=quarantined,
-        summary={"rows_in": len(frame) + len(rejected), "rows_good": len(good),
-                 "rows_quarantined": len(quarantined), "expectations": summary},
+        summary={
+            "rows_in": len(frame) + len(rejected),
+            "rows_good": len(good),
+            "rows_quarantined": len(quarantined),
+            "expectations": summary,
+        },
     )

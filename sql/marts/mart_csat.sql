@@ -41,7 +41,7 @@ grouped as (
             else 'week'
         end as grain,
         coalesce(product_id, seller_id, channel, strftime(week, '%Y-%m-%d')) as key,
-        coalesce(any_value(product_label), product_id, seller_id, channel, strftime(week, '%Y-%m-%d')) as label,
+        any_value(product_label) as product_label,
         count(*) as n,
         round(avg(rating), 3) as avg_rating,
         round(avg(case when rating >= 4 then 1.0 else 0.0 end), 4) as csat
@@ -50,7 +50,14 @@ grouped as (
 ),
 
 kept as (
-    select *
+    select
+        kind,
+        grain,
+        key,
+        case when grain = 'product' then coalesce(product_label, key) else key end as label,
+        n,
+        avg_rating,
+        csat
     from grouped
     where key is not null
 )

@@ -36,12 +36,14 @@ def _reviews(tmp_path: Path) -> Path:
 
 
 def test_ingest_prints_rows_in_loaded_and_quarantined(home: Path, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["ingest", str(_reviews(tmp_path)), "--format", "generic_csv", "--night",
-                                 "2026-11-01"])
+    result = runner.invoke(
+        app, ["ingest", str(_reviews(tmp_path)), "--format", "generic_csv", "--night", "2026-11-01"]
+    )
     assert result.exit_code == 0, result.output
     assert "rows in 2 = loaded 1 + quarantined 1" in result.output
-    again = runner.invoke(app, ["ingest", str(_reviews(tmp_path)), "--format", "generic_csv", "--night",
-                                "2026-11-01"])
+    again = runner.invoke(
+        app, ["ingest", str(_reviews(tmp_path)), "--format", "generic_csv", "--night", "2026-11-01"]
+    )
     assert again.exit_code == 0 and "nothing changed" in again.output
 
 

@@ -54,7 +54,11 @@ def test_every_bad_row_is_quarantined_with_its_reason(
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (8, 2, 6)
     rows = run(con, "select record_no, reason_code, reason from quarantine order by record_no")
     assert [(r[0], r[1]) for r in rows] == [
-        (2, "bad_rating"), (3, "bad_rating"), (4, "empty_text"), (5, "bad_date"), (6, "missing_id"),
+        (2, "bad_rating"),
+        (3, "bad_rating"),
+        (4, "empty_text"),
+        (5, "bad_date"),
+        (6, "missing_id"),
         (7, "duplicate_id"),
     ]
     reasons = {r[0]: r[2] for r in rows}
@@ -70,8 +74,12 @@ def test_every_bad_row_is_quarantined_with_its_reason(
     assert summary == "6"
 
 
-def test_same_file_twice_changes_nothing(tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection) -> None:
-    path = _write_csv(tmp_path / "reviews.csv", [_good(1), _good(2), ["r3", "p", "u", "9", "", "x", "2026-11-01", ""]])
+def test_same_file_twice_changes_nothing(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
+    path = _write_csv(
+        tmp_path / "reviews.csv", [_good(1), _good(2), ["r3", "p", "u", "9", "", "x", "2026-11-01", ""]]
+    )
     first = ingest_file(con, settings, path, fmt="generic_csv", kind="reviews", night=NIGHT)
     before = _counts(con)
     snapshot = run(con, "select * from reviews order by review_id")
@@ -85,17 +93,32 @@ def test_edited_review_updates_row_and_marks_for_rescoring(
     tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
 ) -> None:
     run(con, "select 1")
-    ingest_file(con, settings, _write_csv(tmp_path / "a.csv", [_good(1), _good(2)]), fmt="generic_csv",
-                kind="reviews", night=NIGHT)
+    ingest_file(
+        con,
+        settings,
+        _write_csv(tmp_path / "a.csv", [_good(1), _good(2)]),
+        fmt="generic_csv",
+        kind="reviews",
+        night=NIGHT,
+    )
     run(con, "update reviews set needs_scoring = false")  # as if the scorer had scored them
     edited = _good(1, "Broke after a week, disappointed")
     edited[3] = "2"
     later = date(2026, 11, 4)
-    result = ingest_file(con, settings, _write_csv(tmp_path / "b.csv", [edited, _good(2)]), fmt="generic_csv",
-                         kind="reviews", night=later)
+    result = ingest_file(
+        con,
+        settings,
+        _write_csv(tmp_path / "b.csv", [edited, _good(2)]),
+        fmt="generic_csv",
+        kind="reviews",
+        night=later,
+    )
     assert (result.rows_new, result.rows_changed, result.rows_unchanged) == (0, 1, 1)
-    rows = run(con, "select review_id, rating, text, content_version, needs_scoring, first_seen, last_seen "
-                    "from reviews order by review_id")
+    rows = run(
+        con,
+        "select review_id, rating, text, content_version, needs_scoring, first_seen, last_seen "
+        "from reviews order by review_id",
+    )
     assert rows[0] == ("r1", 2, "Broke after a week, disappointed", 2, True, NIGHT, later)
     assert rows[1] == ("r2", 5, "Great blender, works well", 1, False, NIGHT, later)
 
@@ -104,8 +127,9 @@ def test_missing_required_column_fails_whole_file(
     tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
 ) -> None:
     header = [h for h in HEADER if h != "rating"]
-    path = _write_csv(tmp_path / "r.csv", [[v for h, v in zip(HEADER, _good(1), strict=True) if h != "rating"]],
-                      header)
+    path = _write_csv(
+        tmp_path / "r.csv", [[v for h, v in zip(HEADER, _good(1), strict=True) if h != "rating"]], header
+    )
     with pytest.raises(BatchError, match="required column missing for format generic_csv: rating"):
         ingest_file(con, settings, path, fmt="generic_csv", kind="reviews", night=NIGHT)
     assert _counts(con) == {"reviews": 0, "seller_feedback": 0, "ingest_runs": 1, "quarantine": 0}
@@ -116,17 +140,27 @@ def test_missing_required_column_fails_whole_file(
     assert run(con, "select count(*), max(attempts) from ingest_runs")[0] == (1, 2)
 
 
-def test_unknown_format_is_a_batch_error(tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection) -> None:
+def test_unknown_format_is_a_batch_error(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
     path = _write_csv(tmp_path / "r.csv", [_good(1)])
-    with pytest.raises(BatchError, match="unknown format 'tripadvisor' for reviews; known formats: amazon2018"):
+    with pytest.raises(
+        BatchError, match="unknown format 'tripadvisor' for reviews; known formats: amazon2018"
+    ):
         ingest_file(con, settings, path, fmt="tripadvisor", kind="reviews", night=NIGHT)
 
 
 def test_failed_load_leaves_warehouse_as_it_was(
     tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ingest_file(con, settings, _write_csv(tmp_path / "a.csv", [_good(1)]), fmt="generic_csv", kind="reviews",
-                night=NIGHT)
+    ingest_file(
+        con,
+        settings,
+        _write_csv(tmp_path / "a.csv", [_good(1)]),
+        fmt="generic_csv",
+        kind="reviews",
+        night=NIGHT,
+    )
     before = run(con, "select * from reviews")
     import pipeline.ingest as ingest_module
 
@@ -138,8 +172,10 @@ def test_failed_load_leaves_warehouse_as_it_was(
         return real_sql_text(s, name)
 
     monkeypatch.setattr(ingest_module, "sql_text", failing_sql_text)
-    path = _write_csv(tmp_path / "b.csv", [_good(1, "changed text"), _good(2), ["r3", "p", "u", "0", "", "x",
-                                                                                  "2026-11-01", ""]])
+    path = _write_csv(
+        tmp_path / "b.csv",
+        [_good(1, "changed text"), _good(2), ["r3", "p", "u", "0", "", "x", "2026-11-01", ""]],
+    )
     with pytest.raises(BatchError, match="rolled back"):
         ingest_file(con, settings, path, fmt="generic_csv", kind="reviews", night=date(2026, 11, 4))
     assert run(con, "select * from reviews") == before
@@ -158,10 +194,15 @@ def test_seller_central_feedback_hashes_email_and_takes_seller_from_file_name(
         "11/02/26\t9\tGreat\t\t112-2222222-2222222\tmary@example.com\tYes\tYes\tYes\n",
         encoding="utf-8",
     )
-    result = ingest_file(con, settings, path, fmt="amazon_seller_central", kind="seller_feedback", night=NIGHT)
+    result = ingest_file(
+        con, settings, path, fmt="amazon_seller_central", kind="seller_feedback", night=NIGHT
+    )
     assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
-    row = run(con, "select seller_id, rating, arrived_on_time, item_as_described, service_ok, feedback_date, "
-                   "reviewer_key from seller_feedback")[0]
+    row = run(
+        con,
+        "select seller_id, rating, arrived_on_time, item_as_described, service_ok, feedback_date, "
+        "reviewer_key from seller_feedback",
+    )[0]
     assert row[:6] == ("A1SELLER", 1, False, True, None, date(2026, 11, 1))
     assert row[6] and "joe" not in row[6]
     raw = run(con, "select raw_record from quarantine")[0][0]
@@ -173,18 +214,65 @@ def test_seller_central_feedback_hashes_email_and_takes_seller_from_file_name(
 def test_judgeme_export_derives_ids_and_never_stores_names(
     tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
 ) -> None:
-    header = ["title", "body", "rating", "review_date", "source", "curated", "reviewer_name", "reviewer_email",
-              "product_id", "product_handle", "reply", "reply_date", "picture_urls", "ip_address", "location"]
+    header = [
+        "title",
+        "body",
+        "rating",
+        "review_date",
+        "source",
+        "curated",
+        "reviewer_name",
+        "reviewer_email",
+        "product_id",
+        "product_handle",
+        "reply",
+        "reply_date",
+        "picture_urls",
+        "ip_address",
+        "location",
+    ]
     rows = [
-        ["Linda", "Me encanta, llegó rápido", "5", "2026-11-01 10:00:00 UTC", "email", "ok", "Ana Souza",
-         "ana@example.com", "111", "blue-mug", "", "", "", "10.0.0.1", "ES"],
-        ["Ruim", "Chegou quebrado e sem nota", "1", "2026-11-01 12:00:00 UTC", "web", "ok", "Joao Silva",
-         "joao@example.com", "111", "blue-mug", "", "", "", "10.0.0.2", "BR"],
+        [
+            "Linda",
+            "Me encanta, llegó rápido",
+            "5",
+            "2026-11-01 10:00:00 UTC",
+            "email",
+            "ok",
+            "Ana Souza",
+            "ana@example.com",
+            "111",
+            "blue-mug",
+            "",
+            "",
+            "",
+            "10.0.0.1",
+            "ES",
+        ],
+        [
+            "Ruim",
+            "Chegou quebrado e sem nota",
+            "1",
+            "2026-11-01 12:00:00 UTC",
+            "web",
+            "ok",
+            "Joao Silva",
+            "joao@example.com",
+            "111",
+            "blue-mug",
+            "",
+            "",
+            "",
+            "10.0.0.2",
+            "BR",
+        ],
     ]
     path = _write_csv(tmp_path / "judgeme.csv", rows, header)
     result = ingest_file(con, settings, path, fmt="judgeme", kind="reviews", night=NIGHT)
     assert result.rows_loaded == 2
-    got = run(con, "select review_id, product_id, verified_purchase, language, channel from reviews order by rating")
+    got = run(
+        con, "select review_id, product_id, verified_purchase, language, channel from reviews order by rating"
+    )
     assert [g[1:] for g in got] == [("111", False, "pt", "shopify"), ("111", True, "es", "shopify")]
     assert all(g[0].startswith("judgeme-") for g in got)
     dump = str(run(con, "select * from reviews"))

@@ -29,11 +29,17 @@ def test_dates_in_each_source_format() -> None:
 
 
 def test_boolean_yes_no_dash() -> None:
-    assert parsers.boolean(pd.Series(["Yes", "no", "-", "TRUE", "0"])).tolist() == [True, False, pd.NA, True, False]
+    assert parsers.boolean(pd.Series(["Yes", "no", "-", "TRUE", "0"])).tolist() == [
+        True,
+        False,
+        pd.NA,
+        True,
+        False,
+    ]
 
 
 def test_text_is_kept_verbatim_and_blank_is_null() -> None:
-    raw = "  She said \"ok\",\nthen <b>left</b>; DROP TABLE reviews; -- 😀 "
+    raw = '  She said "ok",\nthen <b>left</b>; DROP TABLE reviews; -- 😀 '
     out = parsers.text(pd.Series([raw, "   ", None]))
     assert out[0] == raw
     assert out[1] is None and out[2] is None

@@ -60,12 +60,17 @@ def test_missing_file_is_a_batch_error(tmp_path: Path) -> None:
 
 def test_jsonl_broken_line_and_non_object(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl"
-    path.write_bytes(b'{"id": 1, "ok": true, "style": {"a": 1}}\n{"id": 2, "text": "trunc\n[1, 2]\n\n{"id": 4}\n')
+    path.write_bytes(
+        b'{"id": 1, "ok": true, "style": {"a": 1}}\n{"id": 2, "text": "trunc\n[1, 2]\n\n{"id": 4}\n'
+    )
     batch = read_jsonl(path)
     assert batch.rows["id"].tolist() == ["1", "4"]
     assert batch.rows["ok"].tolist()[0] == "true"
     assert batch.rows["style"].tolist()[0] == '{"a": 1}'
-    assert [(r.record_no, r.line_no, r.code) for r in batch.rejected] == [(2, 2, "broken_json"), (3, 3, "broken_json")]
+    assert [(r.record_no, r.line_no, r.code) for r in batch.rejected] == [
+        (2, 2, "broken_json"),
+        (3, 3, "broken_json"),
+    ]
     assert batch.records_read == 4
 
 
