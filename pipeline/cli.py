@@ -230,13 +230,24 @@ def _print_status(settings: Settings) -> None:
             counts.add_row(table, str(run(con, f"select count(*) from {table}")[0][0]))
         console.print(counts)
         reasons = Table(title="Quarantine by reason")
-        for col in ("kind", "source", "reason", "rows"):
+        for col in ("reason", "rows", "where"):
             reasons.add_column(col)
         for row in run(
-            con, "select kind, source, reason_code, count(*) from quarantine group by all order by 4 desc"
+            con,
+            "select reason_code, count(*), string_agg(distinct kind || '/' || source, ', ') "
+            "from quarantine group by reason_code order by 2 desc, 1",
         ):
-            reasons.add_row(row[0], row[1], row[2], str(row[3]))
+            reasons.add_row(row[0], str(row[1]), row[2])
         console.print(reasons)
+        latest = Table(title="Latest quarantined records (select * from quarantine for all)")
+        for col in ("night", "file", "record", "reason"):
+            latest.add_column(col)
+        for row in run(
+            con,
+            "select night, file, record_no, reason from quarantine order by night desc, file, record_no limit 8",
+        ):
+            latest.add_row(str(row[0]), Path(row[1]).name, str(row[2]), row[3])
+        console.print(latest)
     finally:
         con.close()
 
