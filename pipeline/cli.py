@@ -244,7 +244,8 @@ def _print_status(settings: Settings) -> None:
             latest.add_column(col)
         for row in run(
             con,
-            "select night, file, record_no, reason from quarantine order by night desc, file, record_no limit 8",
+            "select night, file, record_no, reason from quarantine "
+            "order by night desc, file, record_no limit 8",
         ):
             latest.add_row(str(row[0]), Path(row[1]).name, str(row[2]), row[3])
         console.print(latest)
