@@ -177,7 +177,6 @@ SOURCES: list[SourceSpec] = [
             "review_date": "review_date",
             "reviewer_id": "reviewer_email",
             "product_id": ("product_id", "product_handle"),
-            "product_title": "product_handle",
             "verified_purchase": "source",
         },
         optional=("title", "product_id", "product_handle", "source"),

@@ -41,7 +41,7 @@ grouped as (
             else 'week'
         end as grain,
         coalesce(product_id, seller_id, channel, strftime(week, '%Y-%m-%d')) as key,
-        any_value(product_label) as product_label,
+        max(product_label) as product_label,
         count(*) as n,
         round(avg(rating), 3) as avg_rating,
         round(avg(case when rating >= 4 then 1.0 else 0.0 end), 4) as csat
