@@ -104,7 +104,7 @@ def text(values: pd.Series) -> pd.Series:
 
 def identifier(values: pd.Series) -> pd.Series:
     """Identifiers are stripped strings; blank is null."""
-    return _clean(values).map(lambda v: str(v) if v is not None else None)
+    return _clean(values)
 
 
 PARSERS: dict[str, Callable[[pd.Series], pd.Series]] = {

@@ -68,13 +68,13 @@ class SourceSpec:
 
 def _column(rows: pd.DataFrame, ref: ColumnRef) -> pd.Series:
     """The source values for one reference; absent optional columns read as nulls."""
-    refs = (ref,) if isinstance(ref, str) else ref
-    out = pd.Series([None] * len(rows), index=rows.index, dtype="object")
-    for r in refs:
-        if r in rows.columns:
-            values = rows[r].astype("object")
-            blank = values.isna() | values.map(lambda v: isinstance(v, str) and not v.strip())
-            out = out.where(out.notna(), values.where(~blank, None))
+    refs = [r for r in ((ref,) if isinstance(ref, str) else ref) if r in rows.columns]
+    if not refs:
+        return pd.Series([None] * len(rows), index=rows.index, dtype="object")
+    out = rows[refs[0]].astype("object")
+    for r in refs[1:]:  # first non-blank wins
+        blank = out.isna() | out.map(lambda v: isinstance(v, str) and not v.strip())
+        out = out.where(~blank, rows[r].astype("object"))
     return out
 
 
