@@ -116,7 +116,7 @@ def to_canonical(spec: SourceSpec, batch: RawBatch, *, path: Path, night: date) 
     if spec.seller_from_filename:
         out["seller_id"] = path.stem
     if spec.id_from:
-        parts = [_column(rows, c) for c in spec.id_from]
+        parts = [parsers.identifier(_column(rows, c)) for c in spec.id_from]
         out[kind.id_column] = [
             None if (h := stable_hash(list(vals))) is None else f"{spec.name}-{h}"
             for vals in zip(*parts, strict=True)

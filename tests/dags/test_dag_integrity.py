@@ -1,0 +1,276 @@
+"""Every DAG in ``dags/`` parses, follows the house rules, and the nightly DAG is wired as designed.
+
+These tests parse the DAG files with Airflow's ``DagBag`` but need no metadata database and run no task
+through Airflow; the task bodies are called directly with a stand-in for ``pipeline.nightly``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DAGS_DIR = REPO_ROOT / "dags"
+DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
+
+# Modules a DAG file must not import at parse time: the scheduler parses every file every few seconds.
+HEAVY_MODULES = ("duckdb", "pandas", "great_expectations", "torch", "transformers", "sklearn", "pipeline")
+
+NIGHTLY = "reviewpulse_nightly"
+
+
+@pytest.fixture(scope="module")
+def dag_bag(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """All DAGs in ``dags/``, parsed once. Airflow gets a throwaway home if this is its first import."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow_home")))
+        mp.setenv("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+        from airflow.dag_processing.dagbag import DagBag
+
+        return DagBag(dag_folder=str(DAGS_DIR))
+
+
+@pytest.fixture(scope="module")
+def nightly(dag_bag: Any) -> Any:
+    assert NIGHTLY in dag_bag.dags, f"{NIGHTLY} not found; import errors: {dag_bag.import_errors}"
+    return dag_bag.dags[NIGHTLY]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Every DAG
+
+
+def test_dag_files_import_without_errors(dag_bag: Any) -> None:
+    assert DAG_FILES, "no DAG files found"
+    assert dag_bag.import_errors == {}
+    assert dag_bag.dags, "the DAG files define no DAG"
+
+
+def test_every_dag_has_tags_doc_and_a_timezone_aware_start(dag_bag: Any) -> None:
+    problems = []
+    for dag_id, dag in dag_bag.dags.items():
+        if not dag.tags:
+            problems.append(f"{dag_id}: no tags")
+        if not (dag.doc_md or "").strip():
+            problems.append(f"{dag_id}: no doc_md telling an operator what it does and how to rerun it")
+        if dag.start_date is None or dag.start_date.tzinfo is None:
+            problems.append(f"{dag_id}: start_date must be a timezone-aware pendulum datetime")
+    assert problems == []
+
+
+def test_every_task_retries(dag_bag: Any) -> None:
+    no_retries = [
+        f"{dag_id}.{task.task_id}"
+        for dag_id, dag in dag_bag.dags.items()
+        for task in dag.tasks
+        if (task.retries or 0) < 1
+    ]
+    assert no_retries == []
+
+
+def _heavy_modules_after_import(dag_file: Path, airflow_home: Path) -> list[str]:
+    """Import one file in a fresh interpreter and list the heavy modules it pulled in."""
+    code = (
+        "import json, runpy, sys\n"
+        "runpy.run_path(sys.argv[1])\n"
+        "heavy = set(sys.argv[2].split(','))\n"
+        "print('HEAVY=' + json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    # The repo root is on the path so that a module-level ``import pipeline`` succeeds and is caught here.
+    env.update(
+        AIRFLOW_HOME=str(airflow_home), PYTHONPATH=str(REPO_ROOT), AIRFLOW__CORE__LOAD_EXAMPLES="False"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(dag_file), ",".join(HEAVY_MODULES)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(airflow_home),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    marker = [line for line in done.stdout.splitlines() if line.startswith("HEAVY=")]
+    assert marker, done.stdout[-4000:]
+    return json.loads(marker[-1].removeprefix("HEAVY="))
+
+
+@pytest.mark.parametrize("dag_file", DAG_FILES, ids=[p.name for p in DAG_FILES])
+def test_dag_file_import_pulls_no_heavy_modules(dag_file: Path, tmp_path: Path) -> None:
+    assert _heavy_modules_after_import(dag_file, tmp_path) == []
+
+
+def test_heavy_import_check_catches_a_module_level_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad_dag.py"
+    bad.write_text("import pandas  # noqa: F401\n")
+    assert "pandas" in _heavy_modules_after_import(bad, tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The nightly DAG
+
+
+def test_nightly_schedule_and_defaults(nightly: Any) -> None:
+    from airflow.sdk import CronDataIntervalTimetable
+
+    assert isinstance(nightly.timetable, CronDataIntervalTimetable)
+    assert nightly.start_date == pendulum.datetime(2026, 1, 1, tz="UTC")
+    assert nightly.catchup is False
+    assert nightly.max_active_runs == 1
+    assert set(nightly.tags) == {"reviewpulse", "nightly"}
+    assert nightly.default_args["retries"] == 2
+    assert nightly.default_args["retry_delay"] == timedelta(minutes=5)
+    assert "airflow dags test reviewpulse_nightly" in nightly.doc_md
+
+
+def test_nightly_midnight_run_loads_the_day_that_ended(nightly: Any) -> None:
+    """The run that starts at 2026-11-21 00:00 UTC has logical date (the night) 2026-11-20."""
+    from airflow.serialization.encoders import coerce_to_core_timetable
+    from airflow.timetables.base import DataInterval, TimeRestriction
+
+    timetable = coerce_to_core_timetable(nightly.timetable)
+    previous = DataInterval(
+        pendulum.datetime(2026, 11, 19, tz="UTC"), pendulum.datetime(2026, 11, 20, tz="UTC")
+    )
+    info = timetable.next_dagrun_info(
+        last_automated_data_interval=previous,
+        restriction=TimeRestriction(earliest=nightly.start_date, latest=None, catchup=True),
+    )
+    assert info is not None
+    assert info.run_after == pendulum.datetime(2026, 11, 21, tz="UTC")
+    assert info.logical_date == pendulum.datetime(2026, 11, 20, tz="UTC")
+
+
+def test_nightly_tasks_and_dependencies(nightly: Any) -> None:
+    downstream = {task.task_id: sorted(task.downstream_task_ids) for task in nightly.tasks}
+    assert downstream == {
+        "list_files": ["ingest_file"],
+        "ingest_file": ["build_marts"],
+        "build_marts": ["write_report"],
+        "write_report": [],
+    }
+
+
+def test_nightly_ingest_is_mapped_one_writer_at_a_time(nightly: Any) -> None:
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    ingest = nightly.task_dict["ingest_file"]
+    assert isinstance(ingest, MappedOperator)
+    assert ingest.max_active_tis_per_dag == 1
+
+
+def test_nightly_marts_still_build_when_there_is_nothing_to_ingest(nightly: Any) -> None:
+    # A mapped task over zero files is skipped; "none_failed" lets the marts and the report run anyway.
+    assert nightly.task_dict["build_marts"].trigger_rule == "none_failed"
+    assert nightly.task_dict["write_report"].trigger_rule == "all_success"
+
+
+def test_nightly_publishes_warehouse_and_report_assets(nightly: Any) -> None:
+    def uris(task_id: str) -> set[str]:
+        return {asset.uri.rstrip("/") for asset in nightly.task_dict[task_id].outlets}
+
+    assert uris("ingest_file") == {"reviewpulse://warehouse/reviews"}
+    assert uris("write_report") == {"reviewpulse://reports"}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What each nightly task calls. The task bodies run here directly against a stand-in ``pipeline.nightly``.
+
+
+class FakeNightly(types.ModuleType):
+    """Records every call; ``ingest_landing_file`` raises ``BatchError`` for a path named ``bad.csv``."""
+
+    def __init__(self) -> None:
+        super().__init__("pipeline.nightly")
+        self.calls: list[tuple[str, Any, dict[str, Any]]] = []
+
+    def list_landing_files(self, settings: Any, night: str) -> list[dict[str, str]]:
+        self.calls.append(("list_landing_files", settings, {"night": night}))
+        return [{"kind": "reviews", "source": "shop_csv", "path": "/landing/a.csv"}]
+
+    def ingest_landing_file(self, settings: Any, **kwargs: str) -> dict[str, Any]:
+        from pipeline.errors import BatchError
+
+        self.calls.append(("ingest_landing_file", settings, kwargs))
+        if kwargs["path"].endswith("bad.csv"):
+            raise BatchError("bad.csv: missing column review_id")
+        return {"status": "succeeded", "rows_loaded": 3}
+
+    def build_marts(self, settings: Any, night: str) -> list[str]:
+        self.calls.append(("build_marts", settings, {"night": night}))
+        return ["mart_daily"]
+
+    def write_report(self, settings: Any, night: str) -> str:
+        self.calls.append(("write_report", settings, {"night": night}))
+        return f"/reports/{night}"
+
+
+@pytest.fixture
+def fake_nightly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeNightly:
+    import pipeline
+
+    fake = FakeNightly()
+    monkeypatch.setitem(sys.modules, "pipeline.nightly", fake)
+    monkeypatch.setattr(pipeline, "nightly", fake, raising=False)
+    monkeypatch.setenv("REVIEWPULSE_HOME", str(tmp_path))
+    return fake
+
+
+def _body(nightly: Any, task_id: str) -> Any:
+    return nightly.task_dict[task_id].python_callable
+
+
+def test_each_task_calls_its_pipeline_function_with_the_logical_date(
+    nightly: Any, fake_nightly: FakeNightly, tmp_path: Path
+) -> None:
+    files = _body(nightly, "list_files")(ds="2026-11-20")
+    summary = _body(nightly, "ingest_file")(files[0], ds="2026-11-20")
+    marts = _body(nightly, "build_marts")(ds="2026-11-20")
+    report = _body(nightly, "write_report")(ds="2026-11-20")
+
+    assert files == [{"kind": "reviews", "source": "shop_csv", "path": "/landing/a.csv"}]
+    assert summary == {"status": "succeeded", "rows_loaded": 3}
+    assert marts == ["mart_daily"]
+    assert report == "/reports/2026-11-20"
+    assert [(name, kwargs) for name, _, kwargs in fake_nightly.calls] == [
+        ("list_landing_files", {"night": "2026-11-20"}),
+        (
+            "ingest_landing_file",
+            {"kind": "reviews", "source": "shop_csv", "path": "/landing/a.csv", "night": "2026-11-20"},
+        ),
+        ("build_marts", {"night": "2026-11-20"}),
+        ("write_report", {"night": "2026-11-20"}),
+    ]
+    # Settings come from the environment of the worker, read inside each task.
+    assert {settings.home for _, settings, _ in fake_nightly.calls} == {tmp_path.resolve()}
+
+
+def test_a_file_that_cannot_load_fails_its_task_without_retries(
+    nightly: Any, fake_nightly: FakeNightly
+) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from pipeline.errors import BatchError
+
+    bad = {"kind": "reviews", "source": "shop_csv", "path": "/landing/bad.csv"}
+    with pytest.raises(AirflowFailException, match="bad.csv") as failure:
+        _body(nightly, "ingest_file")(bad, ds="2026-11-20")
+    assert isinstance(failure.value.__cause__, BatchError)
+
+
+@pytest.mark.parametrize("task_id", ["list_files", "build_marts", "write_report"])
+def test_a_run_without_logical_date_is_refused_not_run_for_today(
+    nightly: Any, fake_nightly: FakeNightly, task_id: str
+) -> None:
+    with pytest.raises(ValueError, match="logical date"):
+        _body(nightly, task_id)(ds=None)
+    assert fake_nightly.calls == []

@@ -1,0 +1,177 @@
+"""The nightly DAG, run by real Airflow (``dag.test()`` against a SQLite metadata DB) on seeded demo data.
+
+One Airflow child process serves the whole module (see ``tests/airflow_harness.py`` for why a child and
+why only one); the night's runs are chained through module fixtures so each test reads their results.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.airflow_harness import AirflowWorker, DagTestResult
+
+pytestmark = pytest.mark.integration
+
+DAG_ID = "reviewpulse_nightly"
+NIGHT = "2026-11-20"
+DEMO_START = date(2026, 11, 20)
+EMPTY_NIGHT = "2026-11-10"  # before the demo data starts
+
+
+def _table_counts(home: Path) -> dict[str, int]:
+    import duckdb
+
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        tables = [
+            row[0] for row in con.execute("select table_name from duckdb_tables() order by 1").fetchall()
+        ]
+        return {t: con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}  # catalog names
+
+
+def _ingest_runs(home: Path, night: str) -> dict[str, str]:
+    """``file -> status`` of the night's rows in ``ingest_runs``."""
+    import duckdb
+
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute("select file, status from ingest_runs where night = ?", [night]).fetchall()
+    return {file: status for file, status in rows}
+
+
+@pytest.fixture(scope="module")
+def reviewpulse_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("reviewpulse")
+
+
+@pytest.fixture(scope="module")
+def airflow(tmp_path_factory: pytest.TempPathFactory, reviewpulse_home: Path) -> Iterator[AirflowWorker]:
+    """One Airflow home (SQLite DB created once) and one child process for the whole module."""
+    worker = AirflowWorker.start(
+        tmp_path_factory.mktemp("airflow"),
+        env={"REVIEWPULSE_HOME": str(reviewpulse_home), "REVIEWPULSE_PROGRESS": "0"},
+        preload=("pipeline.nightly", "great_expectations"),
+    )
+    try:
+        yield worker
+    finally:
+        worker.close()
+
+
+@pytest.fixture(scope="module")
+def demo_files(reviewpulse_home: Path) -> list[Path]:
+    """One night of seeded demo exports in the landing folder; the files written."""
+    from pipeline.demo import generate_demo
+
+    manifest = generate_demo(
+        reviewpulse_home / "landing",
+        reviewpulse_home / "demo" / "planted_truth.json",
+        start=DEMO_START,
+        seed=42,
+        nights=1,
+    )
+    assert manifest.files, "the demo generator landed no file"
+    return sorted(Path(p) for p in manifest.files)
+
+
+@pytest.fixture(scope="module")
+def first_run(
+    airflow: AirflowWorker, demo_files: list[Path], reviewpulse_home: Path
+) -> tuple[DagTestResult, dict[str, int]]:
+    result = airflow.dag_test(DAG_ID, NIGHT)
+    assert result.state == "success", result.log_tail
+    return result, _table_counts(reviewpulse_home)
+
+
+@pytest.fixture(scope="module")
+def rerun(
+    first_run: tuple[DagTestResult, dict[str, int]], airflow: AirflowWorker, reviewpulse_home: Path
+) -> tuple[DagTestResult, dict[str, int]]:
+    result = airflow.dag_test(DAG_ID, NIGHT)
+    return result, _table_counts(reviewpulse_home)
+
+
+def test_nightly_run_ingests_every_landing_file_once(
+    first_run: tuple[DagTestResult, dict[str, int]], demo_files: list[Path]
+) -> None:
+    result, _ = first_run
+    landed = demo_files
+    listed: list[dict[str, Any]] = result.returned("list_files")
+
+    assert sorted(Path(item["path"]) for item in listed) == landed
+    assert all(set(item) == {"kind", "source", "path"} for item in listed)  # XCom carries paths, not data
+    assert result.states("ingest_file") == ["success"] * len(landed)
+    assert result.states("build_marts") == result.states("write_report") == ["success"]
+
+
+def test_nightly_run_fills_the_warehouse(
+    first_run: tuple[DagTestResult, dict[str, int]], demo_files: list[Path], reviewpulse_home: Path
+) -> None:
+    _, counts = first_run
+    for table in ("reviews", "seller_feedback", "quarantine"):
+        assert counts.get(table, 0) > 0, f"{table} is empty: {counts}"
+    landed = {str(p) for p in demo_files}
+    assert _ingest_runs(reviewpulse_home, NIGHT) == dict.fromkeys(landed, "succeeded")
+
+
+def test_nightly_run_writes_the_report_and_publishes_assets(
+    first_run: tuple[DagTestResult, dict[str, int]], reviewpulse_home: Path
+) -> None:
+    result, _ = first_run
+    report_dir = reviewpulse_home / "reports" / NIGHT
+    assert result.returned("write_report") == str(report_dir)
+    assert (report_dir / "index.html").is_file()
+    assert {uri.rstrip("/") for uri in result.asset_events} == {
+        "reviewpulse://warehouse/reviews",
+        "reviewpulse://reports",
+    }
+
+
+def test_rerunning_a_night_changes_nothing(
+    first_run: tuple[DagTestResult, dict[str, int]],
+    rerun: tuple[DagTestResult, dict[str, int]],
+    reviewpulse_home: Path,
+) -> None:
+    (_, counts_before), (again, counts_after) = first_run, rerun
+    assert again.state == "success", again.log_tail
+    assert counts_after == counts_before
+    assert (reviewpulse_home / "reports" / NIGHT / "index.html").is_file()
+
+
+def test_a_night_without_files_still_builds_marts_and_report(airflow: AirflowWorker, tmp_path: Path) -> None:
+    home = tmp_path / "empty"
+    result = airflow.dag_test(DAG_ID, EMPTY_NIGHT, env={"REVIEWPULSE_HOME": str(home)})
+
+    assert result.state == "success", result.log_tail
+    assert result.returned("list_files") == []
+    assert result.states("ingest_file") == ["skipped"]  # mapped over nothing
+    assert result.states("build_marts") == result.states("write_report") == ["success"]
+    assert (home / "reports" / EMPTY_NIGHT / "index.html").is_file()
+
+
+def test_a_file_that_cannot_load_fails_the_run_at_once(
+    airflow: AirflowWorker, demo_files: list[Path], reviewpulse_home: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "broken"
+    good = next(p for p in demo_files if p.suffix == ".csv")
+    good_copy = home / good.relative_to(reviewpulse_home)
+    good_copy.parent.mkdir(parents=True)
+    shutil.copy(good, good_copy)
+    bad = home / "landing" / "reviews" / "generic_csv" / NIGHT / "broken.csv"
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    bad.write_text("foo,bar\n1,2\n")
+
+    # The DAG's own retries (2, five minutes apart) stay on: the bad file must fail without waiting for them.
+    result = airflow.dag_test(DAG_ID, NIGHT, retries=None, env={"REVIEWPULSE_HOME": str(home)}, timeout_s=180)
+
+    assert result.state == "failed"
+    by_path = {item["path"]: i for i, item in enumerate(result.returned("list_files"))}
+    assert result.task_states["ingest_file"][by_path[str(bad)]] == "failed"
+    assert result.task_states["ingest_file"][by_path[str(good_copy)]] == "success"
+    assert result.states("build_marts") == result.states("write_report") == ["upstream_failed"]
+    assert _ingest_runs(home, NIGHT) == {str(bad): "failed", str(good_copy): "succeeded"}
+    assert not (home / "reports" / NIGHT).exists()
