@@ -35,6 +35,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from pipeline.sources.registry import GENERIC_REVIEW_COLUMNS
+
 __all__ = ["DemoManifest", "generate_demo"]
 
 LANGUAGES = ("en", "es", "pt")
@@ -56,22 +58,6 @@ _WEEKDAY_FACTOR = (1.0, 0.95, 0.95, 1.0, 1.1, 1.3, 1.25)
 _UNDECODABLE = "@@UNDECODABLE@@"
 _UNDECODABLE_BYTES = b"\xff\xfe"
 
-GENERIC_REVIEW_COLUMNS = (
-    "review_id",
-    "product_id",
-    "reviewer_id",
-    "rating",
-    "title",
-    "text",
-    "review_date",
-    "language",
-    "channel",
-    "verified_purchase",
-    "seller_id",
-    "product_title",
-    "category",
-    "helpful_votes",
-)
 JUDGEME_COLUMNS = (
     "title",
     "body",

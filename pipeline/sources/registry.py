@@ -7,54 +7,28 @@ from pipeline.sources.canonical import REVIEWS, SELLER_FEEDBACK
 from pipeline.sources.olist import attach_seller
 from pipeline.sources.spec import SourceSpec
 
-_GENERIC_REVIEW_COLUMNS = {
+GENERIC_REVIEW_COLUMNS = (
+    "review_id", "product_id", "reviewer_id", "rating", "title", "text", "review_date",
+    "language", "channel", "verified_purchase", "seller_id", "product_title", "category", "helpful_votes",
+)  # fmt: skip
+"""Columns of the generic review formats, in file order; from ``language`` on they are optional."""
+GENERIC_FEEDBACK_COLUMNS = (
+    "feedback_id", "seller_id", "order_id", "reviewer_id", "rating", "comment", "feedback_date",
+    "title", "channel", "language", "arrived_on_time", "item_as_described", "service_ok",
+)  # fmt: skip
+"""Columns of the generic seller-feedback formats; from ``title`` on they are optional."""
+_GENERIC_REVIEW_OPTIONAL = GENERIC_REVIEW_COLUMNS[GENERIC_REVIEW_COLUMNS.index("language") :]
+_GENERIC_FEEDBACK_OPTIONAL = GENERIC_FEEDBACK_COLUMNS[GENERIC_FEEDBACK_COLUMNS.index("title") :]
+_MARC_COLUMNS = {
     "review_id": "review_id",
     "product_id": "product_id",
     "reviewer_id": "reviewer_id",
-    "rating": "rating",
-    "title": "title",
-    "text": "text",
-    "review_date": "review_date",
+    "rating": "stars",
+    "text": "review_body",
+    "title": "review_title",
     "language": "language",
-    "channel": "channel",
-    "verified_purchase": "verified_purchase",
-    "seller_id": "seller_id",
-    "product_title": "product_title",
-    "category": "category",
-    "helpful_votes": "helpful_votes",
+    "category": "product_category",
 }
-_GENERIC_REVIEW_OPTIONAL = (
-    "language",
-    "channel",
-    "verified_purchase",
-    "seller_id",
-    "product_title",
-    "category",
-    "helpful_votes",
-)
-_GENERIC_FEEDBACK_COLUMNS = {
-    "feedback_id": "feedback_id",
-    "seller_id": "seller_id",
-    "order_id": "order_id",
-    "reviewer_id": "reviewer_id",
-    "rating": "rating",
-    "comment": "comment",
-    "feedback_date": "feedback_date",
-    "title": "title",
-    "channel": "channel",
-    "language": "language",
-    "arrived_on_time": "arrived_on_time",
-    "item_as_described": "item_as_described",
-    "service_ok": "service_ok",
-}
-_GENERIC_FEEDBACK_OPTIONAL = (
-    "title",
-    "channel",
-    "language",
-    "arrived_on_time",
-    "item_as_described",
-    "service_ok",
-)
 
 _GENERIC_READERS = {
     "generic_csv": ("csv", "*.csv"),
@@ -111,16 +85,7 @@ SOURCES: list[SourceSpec] = [
         kind=REVIEWS,
         reader="csv",
         description="Multilingual Amazon Reviews Corpus (MARC), CSV; no dates, so the landing night is used",
-        columns={
-            "review_id": "review_id",
-            "product_id": "product_id",
-            "reviewer_id": "reviewer_id",
-            "rating": "stars",
-            "text": "review_body",
-            "title": "review_title",
-            "language": "language",
-            "category": "product_category",
-        },
+        columns=_MARC_COLUMNS,
         optional=("review_title", "language", "product_category"),
         constants={"channel": "amazon"},
         glob="*.csv",
@@ -130,16 +95,7 @@ SOURCES: list[SourceSpec] = [
         kind=REVIEWS,
         reader="jsonl",
         description="Multilingual Amazon Reviews Corpus (MARC), JSON Lines",
-        columns={
-            "review_id": "review_id",
-            "product_id": "product_id",
-            "reviewer_id": "reviewer_id",
-            "rating": "stars",
-            "text": "review_body",
-            "title": "review_title",
-            "language": "language",
-            "category": "product_category",
-        },
+        columns=_MARC_COLUMNS,
         optional=("review_title", "language", "product_category"),
         constants={"channel": "amazon"},
         glob="*.json*",
@@ -239,7 +195,7 @@ for _name, (_reader, _glob) in _GENERIC_READERS.items():
             reader=_reader,
             glob=_glob,
             description=f"Generic reviews ({_reader}): the canonical column names",
-            columns=_GENERIC_REVIEW_COLUMNS,
+            columns={c: c for c in GENERIC_REVIEW_COLUMNS},
             optional=_GENERIC_REVIEW_OPTIONAL,
         )
     )
@@ -250,7 +206,7 @@ for _name, (_reader, _glob) in _GENERIC_READERS.items():
             reader=_reader,
             glob=_glob,
             description=f"Generic seller feedback ({_reader}): the canonical column names",
-            columns=_GENERIC_FEEDBACK_COLUMNS,
+            columns={c: c for c in GENERIC_FEEDBACK_COLUMNS},
             optional=_GENERIC_FEEDBACK_OPTIONAL,
         )
     )
