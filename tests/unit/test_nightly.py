@@ -1,0 +1,51 @@
+"""The nightly steps without Airflow: which files a night picks up, and loud failures for stray folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import ConfigError
+from pipeline.nightly import list_landing_files, parse_night, run_night
+from pipeline.settings import Settings
+
+HEADER = "review_id,product_id,reviewer_id,rating,title,text,review_date\n"
+
+
+def _land(settings: Settings, kind: str, source: str, night: str, name: str, text: str) -> Path:
+    folder = settings.landing_path(kind, source, night)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder / name
+
+
+def test_lists_only_that_nights_files_matching_each_source(settings: Settings) -> None:
+    good = _land(settings, "reviews", "generic_csv", "2026-11-01", "a.csv", HEADER)
+    _land(settings, "reviews", "generic_csv", "2026-11-02", "b.csv", HEADER)
+    olist = _land(
+        settings, "seller_feedback", "olist", "2026-11-01", "olist_order_reviews_dataset.csv", "x\n"
+    )
+    _land(settings, "seller_feedback", "olist", "2026-11-01", "olist_order_items_dataset.csv", "x\n")
+    found = list_landing_files(settings, "2026-11-01")
+    assert found == [
+        {"kind": "reviews", "source": "generic_csv", "path": str(good)},
+        {"kind": "seller_feedback", "source": "olist", "path": str(olist)},
+    ]
+
+
+def test_a_folder_for_an_unknown_source_fails_loudly(settings: Settings) -> None:
+    stray = _land(settings, "reviews", "tripadvisor", "2026-11-01", "export.csv", HEADER)
+    _land(settings, "reviews", "generic_csv", "2026-11-01", "ok.csv", HEADER + "r1,p,u,5,t,fine,2026-11-01\n")
+    result = run_night(settings, "2026-11-01")
+    assert not result.ok
+    assert len(result.failures) == 1
+    assert result.failures[0].startswith(f"{stray}: unknown format 'tripadvisor' for reviews; known formats:")
+    assert [f["status"] for f in result.files] == ["succeeded"]
+    assert result.report and (Path(result.report) / "index.html").exists()
+
+
+@pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "01/11/2026"])
+def test_night_must_be_an_iso_date(bad: str) -> None:
+    with pytest.raises(ConfigError, match="night must be a date like"):
+        parse_night(bad)
