@@ -281,6 +281,119 @@ def models_prepare() -> None:
 
 
 @app.command()
+def score(
+    input: Annotated[
+        Path, typer.Option("--input", "-i", help="CSV, JSONL or Parquet with review_id and text.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Scores as .csv or .parquet.")],
+    threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
+    batch_size: Annotated[int, typer.Option(help="Texts per encoder batch.")] = 32,
+) -> None:
+    """Score reviews: language, sentiment with probabilities, star estimate, model version."""
+    from pipeline.scoring.score import score_file
+    from pipeline.scoring.service import open_scorer
+
+    settings = Settings.from_env()
+    try:
+        with console.status("Loading the encoder and heads…"):
+            scorer = open_scorer(settings, threads=threads, batch_size=batch_size)
+        with _progress() as progress:
+            task = progress.add_task(f"Scoring {input.name}", total=scorer.count_rows(input))
+            try:
+                rows = score_file(
+                    input,
+                    output,
+                    scorer.encoder,
+                    scorer.heads,
+                    scorer.store,
+                    progress=lambda n: progress.advance(task, n),
+                    batch_size=batch_size,
+                )
+            finally:
+                scorer.close()
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"Scored {rows} reviews with {scorer.heads.version} -> [bold]{output}[/]", soft_wrap=True)
+
+
+@app.command()
+def train(
+    out: Annotated[
+        Path | None, typer.Option(help="Model folder to write (default: the shipped one).")
+    ] = None,
+) -> None:
+    """Train the sentiment and star heads on the shared data (reproducible: fixed seed, data manifest)."""
+    from pipeline.scoring.model_card import write_model_card
+    from pipeline.scoring.train import train as train_heads
+
+    settings = Settings.from_env()
+    try:
+        with _progress() as progress:
+            task = progress.add_task("Encoding the training mixture", total=None)
+            result = train_heads(
+                settings, out or settings.heads_dir, progress=lambda n: progress.advance(task, n)
+            )
+        card = write_model_card(result.folder)
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    rows: list[dict[str, Any]] = [
+        {str(k): v for k, v in r.items()} for r in result.metrics.to_dict("records")
+    ]
+    console.print(_metrics_table(rows, "Held-out test metrics"))
+    console.print(
+        f"Heads {result.version} written to [bold]{result.folder}[/]; model card {card}", soft_wrap=True
+    )
+
+
+def _metrics_table(rows: list[dict[str, Any]], title: str) -> Table:
+    table = Table(title=title)
+    columns = ["dataset", "language", "n", "accuracy", "macro_f1", "polarity_accuracy", "star_exact",
+               "star_off_by_one", "star_mae"]  # fmt: skip
+    present = [c for c in columns if any(c in r for r in rows)]
+    for col in present:
+        table.add_column(col, justify="left" if col in ("dataset", "language") else "right")
+    for r in rows:
+        cells = []
+        for col in present:
+            v = r.get(col)
+            cells.append("" if v is None or v != v else (f"{v:.3f}" if isinstance(v, float) else str(v)))
+        table.add_row(*cells)
+    return table
+
+
+@app.command()
+def evaluate(
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the numbers here.")] = None,
+) -> None:
+    """Held-out accuracy, macro-F1, star exact / off-by-one / MAE per dataset and language, VADER baseline."""
+    import json
+
+    from pipeline.scoring.evaluate import evaluate as run_evaluation
+
+    settings = Settings.from_env()
+    try:
+        with console.status("Evaluating on the held-out test split…"):
+            result = run_evaluation(settings, settings.heads_dir)
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    console.print(_metrics_table(result["by_dataset"], f"Test split, {result['model_version']}"))
+    console.print(_metrics_table(result["by_language"], "By language"))
+    vader = result["vader_en"]
+    console.print(
+        f"VADER (English baseline): accuracy {vader['accuracy']:.3f}, macro-F1 {vader['macro_f1']:.3f}, "
+        f"polarity {vader['polarity_accuracy']:.3f} on {vader['n']} texts",
+        soft_wrap=True,
+    )
+    langs = result["language_detection"]
+    console.print("Language detection accuracy: " + ", ".join(f"{k} {v:.3f}" for k, v in langs.items()),
+                  soft_wrap=True)  # fmt: skip
+    target = json_out or settings.home / "evaluation.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(result, indent=2, default=float), encoding="utf-8")
+    console.print(f"Written to {target}", soft_wrap=True)
+
+
+@app.command()
 def formats() -> None:
     """List the source formats ReviewPulse reads."""
     from pipeline.sources import SOURCES

@@ -42,6 +42,7 @@ class Settings:
     encoder: str = DEFAULT_ENCODER
     models_dir: Path = Path.home() / ".cache" / "reviewpulse" / "models"
     torch_threads: int | None = None
+    heads_dir: Path = REPO_ROOT / "models" / "sentiment-stars"
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -12,7 +12,7 @@ import pandas as pd
 
 from pipeline.sources import parsers
 from pipeline.sources.canonical import Kind
-from pipeline.sources.language import detect_language
+from pipeline.sources.language import detect_language, normalise_language
 from pipeline.sources.readers import RawBatch
 
 ColumnRef = str | tuple[str, ...]
@@ -132,7 +132,7 @@ def to_canonical(spec: SourceSpec, batch: RawBatch, *, path: Path, night: date) 
     missing_lang = out["language"].isna()
     if missing_lang.any():
         out.loc[missing_lang, "language"] = text[missing_lang].map(detect_language)
-    out["language"] = out["language"].map(lambda v: v.lower()[:2] if isinstance(v, str) else "und")
+    out["language"] = out["language"].map(normalise_language)
     pii_cols = [c for c in spec.pii if c in rows.columns]
     raws = rows["_raw"]
     if pii_cols:

@@ -1,0 +1,48 @@
+"""Open everything scoring needs (encoder, heads, embedding cache) once, for the CLI and the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from pipeline.scoring.encoder import Encoder, load_encoder
+from pipeline.scoring.engine import EmbeddingStore
+from pipeline.scoring.heads import HeadSet, load_heads
+from pipeline.settings import Settings
+
+
+@dataclass
+class Scorer:
+    encoder: Encoder
+    heads: HeadSet
+    store: EmbeddingStore | None
+    batch_size: int = 32
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    @staticmethod
+    def count_rows(path: Path) -> int | None:
+        """Row count where it is cheap to know (Parquet metadata), for the progress bar."""
+        if path.suffix.lower() == ".parquet" and path.exists():
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        return None
+
+
+def open_scorer(settings: Settings, *, threads: int | None = None, batch_size: int = 32) -> Scorer:
+    """Load the encoder and the heads; use the shared embedding cache unless another process holds it."""
+    if threads:
+        settings = replace(settings, torch_threads=threads)
+    heads = load_heads(settings.heads_dir)
+    encoder = load_encoder(settings)
+    try:
+        store: EmbeddingStore | None = EmbeddingStore(
+            settings.models_dir / "embedding-cache.duckdb", encoder.dim
+        )
+    except duckdb.IOException:  # another scorer holds the cache: score without it rather than wait
+        store = None
+    return Scorer(encoder=encoder, heads=heads, store=store, batch_size=batch_size)

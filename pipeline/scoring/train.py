@@ -1,0 +1,126 @@
+"""Train the sentiment and star heads on the frozen encoder, evaluate them, and write the model folder.
+
+Method: the multilingual-e5-small encoder stays frozen; each head is a multinomial logistic regression
+on the standardised mean-pooled embedding (``"query: "`` prefix). The regularisation strength is
+picked on the dev split; the numbers in the model card are on the test split. Everything is seeded
+and the data manifest pins the input files by sha256, so ``reviewpulse train`` reproduces the heads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+from pipeline.scoring.encoder import Encoder, load_encoder
+from pipeline.scoring.engine import EmbeddingStore, encode
+from pipeline.scoring.heads import HeadSet, LinearHead, SentimentHead, StarsHead
+from pipeline.scoring.metrics import evaluate_frame
+from pipeline.scoring.training_data import SEED, load_mixture, manifest
+from pipeline.settings import REPO_ROOT, Settings
+
+MODEL_NAME = "sentiment-stars"
+DEFAULT_MODEL_DIR = REPO_ROOT / "models" / MODEL_NAME
+C_GRID = (0.05, 0.2, 1.0)
+
+
+@dataclass
+class TrainResult:
+    folder: Path
+    version: str
+    metrics: pd.DataFrame
+
+
+def embed_mixture(
+    settings: Settings, encoder: Encoder, mixture: pd.DataFrame, progress: Callable[[int], None] | None = None
+) -> np.ndarray:
+    """Embeddings of every mixture text, through the shared embedding cache."""
+    store = EmbeddingStore(settings.models_dir / "embedding-cache.duckdb", encoder.dim)
+    try:
+        return np.concatenate(list(encode(encoder, mixture["text"].tolist(), store=store, progress=progress)))
+    finally:
+        store.close()
+
+
+def _fit(x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np.ndarray, balanced: bool) -> LinearHead:
+    """Standardise, then a logistic regression with C chosen on the dev split."""
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    best: tuple[float, Any] | None = None
+    for c in C_GRID:
+        model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced" if balanced else None,
+                                   random_state=SEED)  # fmt: skip
+        model.fit((x - mean) / scale, y)
+        score = float(np.mean(model.predict((x_dev - mean) / scale) == y_dev))
+        if best is None or score > best[0]:
+            best = (score, model)
+    assert best is not None
+    model = best[1]
+    return LinearHead(coef=model.coef_, intercept=model.intercept_, mean=mean, scale=scale)
+
+
+def predict_frame(heads: HeadSet, mixture: pd.DataFrame, embeddings: np.ndarray) -> pd.DataFrame:
+    """The mixture with every head's outputs as columns (sentiment as 0/1/2 in ``sentiment_pred``)."""
+    out = mixture.reset_index(drop=True).copy()
+    for column, values in heads.predict(embeddings).items():
+        out[column] = values
+    out["sentiment_pred"] = np.argmax(out[["p_negative", "p_neutral", "p_positive"]].to_numpy(), axis=1)
+    return out
+
+
+def train(settings: Settings, out_dir: Path = DEFAULT_MODEL_DIR,
+          progress: Callable[[int], None] | None = None) -> TrainResult:  # fmt: skip
+    """Fit both heads on the train split, write the model folder, return test metrics."""
+    mixture = load_mixture(settings.shared_data_dir)
+    encoder = load_encoder(settings)
+    x = embed_mixture(settings, encoder, mixture, progress)
+    split = mixture["split"].to_numpy()
+    heads = {}
+    for name, label, balanced in (("sentiment", "sentiment", True), ("stars", "stars", False)):
+        has = mixture[label].notna().to_numpy()
+        train_rows, dev_rows = has & (split == "train"), has & (split == "dev")
+        y = mixture[label].to_numpy()
+        heads[name] = _fit(
+            x[train_rows], y[train_rows].astype(int), x[dev_rows], y[dev_rows].astype(int), balanced
+        )
+    digest = hashlib.sha256(b"".join(h.coef.astype(np.float32).tobytes() for h in heads.values())).hexdigest()
+    version = f"{encoder.version}+{MODEL_NAME}-{digest[:8]}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, head in heads.items():
+        head.save(out_dir / f"{name}.npz")
+    head_set = HeadSet(
+        [SentimentHead(heads["sentiment"], version), StarsHead(heads["stars"], version)], version
+    )
+    test = split == "test"
+    predictions = predict_frame(head_set, mixture[test], x[test])
+    metrics = evaluate_frame(predictions, ["dataset", "language"])
+    by_language = evaluate_frame(predictions, ["language"])
+    spec = {
+        "version": version, "heads": ["sentiment", "stars"], "encoder": encoder.version,
+        "prefix": "query: ", "method": "frozen encoder + multinomial logistic regression per head",
+        "seed": SEED, "c_grid": list(C_GRID),
+    }  # fmt: skip
+    (out_dir / "heads.json").write_text(json.dumps(spec, indent=2), encoding="utf-8")
+    (out_dir / "data_manifest.json").write_text(
+        json.dumps(
+            {
+                "files": manifest(settings.shared_data_dir),
+                "rows": mixture.groupby(["dataset", "split"]).size().unstack(fill_value=0).to_dict("index"),
+            },
+            indent=2,
+            sort_keys=True,
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    (out_dir / "metrics.json").write_text(
+        json.dumps({"by_dataset": metrics.to_dict("records"), "by_language": by_language.to_dict("records")},
+                   indent=2, default=float),
+        encoding="utf-8",
+    )  # fmt: skip
+    return TrainResult(folder=out_dir, version=version, metrics=metrics)

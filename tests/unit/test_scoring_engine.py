@@ -1,0 +1,163 @@
+"""The scoring engine with a tiny transformer built here: order, batching, cache, truncation, score files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from pipeline.errors import BatchError, ReviewPulseError
+from pipeline.scoring.encoder import Encoder
+from pipeline.scoring.engine import EmbeddingStore, encode
+from pipeline.scoring.heads import HeadSet, LinearHead, SentimentHead, StarsHead, load_heads
+from pipeline.scoring.score import OUTPUT_COLUMNS, score_file
+
+WORDS = [
+    "great",
+    "bad",
+    "late",
+    "box",
+    "broke",
+    "love",
+    "price",
+    "size",
+    "fast",
+    "slow",
+    "good",
+    "poor",
+    "refund",
+    "ok",
+    "not",
+    "very",
+    "the",
+    "was",
+    "and",
+    "it",
+]
+
+
+class CountingEncoder(Encoder):
+    """The real Encoder, counting how many texts reach the transformer."""
+
+    encoded: int = 0
+
+    def embed_ids(self, batch: list[list[int]]) -> np.ndarray:
+        self.encoded += len(batch)
+        return super().embed_ids(batch)
+
+
+@pytest.fixture(scope="module")
+def tiny() -> CountingEncoder:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁", -2.0)]
+    vocab += [(f"▁{w}", -1.0) for w in WORDS] + [(c, -5.0) for c in "abcdefghijklmnopqrstuvwxyz:.,!"]
+    backend = Tokenizer(models.Unigram(vocab, unk_id=3))
+    backend.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, bos_token="<s>", eos_token="</s>",
+                                        pad_token="<pad>", unk_token="<unk>")  # fmt: skip
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64, pad_token_id=1)  # fmt: skip
+    return CountingEncoder(tokenizer=tokenizer, model=BertModel(config, add_pooling_layer=False).eval(),
+                           version="tiny-v1", max_tokens=24)  # fmt: skip
+
+
+def _heads(dim: int = 32) -> HeadSet:
+    rng = np.random.default_rng(0)
+    linear = {n: LinearHead(rng.normal(size=(k, dim)), rng.normal(size=k), np.zeros(dim), np.ones(dim))
+              for n, k in (("sentiment", 3), ("stars", 5))}  # fmt: skip
+    return HeadSet([SentimentHead(linear["sentiment"], "h1"), StarsHead(linear["stars"], "h1")], "tiny-v1+h1")
+
+
+TEXTS = ["great price", "the box was late and it broke", "love it", "not very good, poor size", "ok"]
+
+
+def test_batched_embeddings_equal_one_by_one_and_keep_input_order(tiny: CountingEncoder) -> None:
+    together = np.concatenate(list(encode(tiny, TEXTS, batch_size=2, chunk_size=3)))
+    alone = np.concatenate([tiny.embed([t]) for t in TEXTS])
+    assert together.shape == (5, 32)
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+
+
+def test_duplicates_are_encoded_once_and_cached_texts_never_again(
+    tiny: CountingEncoder, tmp_path: Path
+) -> None:
+    store = EmbeddingStore(tmp_path / "cache.duckdb", 32)
+    tiny.encoded = 0
+    first = np.concatenate(list(encode(tiny, TEXTS + TEXTS[:2], store=store)))
+    assert tiny.encoded == len(TEXTS)
+    np.testing.assert_allclose(first[5], first[0])
+    tiny.encoded = 0
+    again = np.concatenate(list(encode(tiny, [*TEXTS, "fast refund"], store=store)))
+    assert tiny.encoded == 1
+    np.testing.assert_allclose(again[:5], first[:5], atol=1e-6)
+    store.close()
+
+
+def test_long_text_keeps_head_and_tail(tiny: CountingEncoder) -> None:
+    long_text = " ".join(["great"] + ["ok"] * 60 + ["refund"])
+    ids = tiny.token_ids([long_text])[0]
+    assert len(ids) == tiny.max_tokens
+    vocab = tiny.tokenizer.get_vocab()
+    assert ids[0] == vocab["<s>"] and ids[-1] == vocab["</s>"]
+    assert vocab["▁great"] in ids[:10] and ids[-2] == vocab["▁refund"]  # after "query:" and before </s>
+
+
+def test_heads_give_probabilities_and_stars_in_range() -> None:
+    out = _heads().predict(np.random.default_rng(1).normal(size=(50, 32)))
+    total = out["p_negative"] + out["p_neutral"] + out["p_positive"]
+    np.testing.assert_allclose(total, 1.0, atol=1e-9)
+    assert ((out["stars_pred"] >= 1) & (out["stars_pred"] <= 5)).all()
+    assert set(out["sentiment"]) <= {"negative", "neutral", "positive"}
+
+
+def test_score_file_writes_one_row_per_review_id(tiny: CountingEncoder, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    pd.DataFrame(
+        {
+            "review_id": ["a", "b", "c", "a"],
+            "text": ["great", "bad box", "late", "love it"],
+            "title": ["", "Broke", "", ""],
+            "language": ["en", "", "", "es"],
+        }
+    ).to_csv(source, index=False)
+    for suffix in ("csv", "parquet"):
+        target = tmp_path / f"out.{suffix}"
+        assert score_file(source, target, tiny, _heads()) == 3
+        got = pd.read_csv(target) if suffix == "csv" else pd.read_parquet(target)
+        assert list(got.columns[: len(OUTPUT_COLUMNS)]) == list(OUTPUT_COLUMNS)
+        assert sorted(got["review_id"]) == ["a", "b", "c"]
+        assert got.set_index("review_id").loc["a", "language"] == "es"  # the repeated id keeps its last row
+        assert got["model_version"].unique().tolist() == ["tiny-v1+h1"]
+        assert not (tmp_path / f"out.{suffix}.partial").exists()
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
+def test_score_file_reads_jsonl_and_parquet(tiny: CountingEncoder, tmp_path: Path, suffix: str) -> None:
+    frame = pd.DataFrame({"review_id": [1, 2], "text": ["good", "poor"]})
+    source = tmp_path / f"in.{suffix}"
+    frame.to_json(source, orient="records", lines=True) if suffix == "jsonl" else frame.to_parquet(source)
+    assert score_file(source, tmp_path / "out.csv", tiny, _heads()) == 2
+
+
+def test_score_file_errors_are_clear_and_leave_nothing(tiny: CountingEncoder, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"id": ["a"], "text": ["x"]}).to_csv(source, index=False)
+    with pytest.raises(BatchError, match="required column missing: review_id"):
+        score_file(source, tmp_path / "out.csv", tiny, _heads())
+    assert not list(tmp_path.glob("out.csv*"))
+    with pytest.raises(BatchError, match="unknown input format"):
+        score_file(tmp_path / "in.xlsx", tmp_path / "out.csv", tiny, _heads())
+    with pytest.raises(BatchError, match="output must end in .csv or .parquet"):
+        score_file(source, tmp_path / "out.json", tiny, _heads())
+
+
+def test_missing_heads_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ReviewPulseError, match="no trained heads"):
+        load_heads(tmp_path)
