@@ -8,8 +8,13 @@ and writes that night's report.
 2. `ingest_file`: one mapped task per file, run one at a time (DuckDB takes a single writer); loads the
    file, quarantines bad rows and records the file in `ingest_runs`.
    Publishes the asset `reviewpulse://warehouse/reviews`.
-3. `build_marts`: rebuilds the report tables as of the night.
-4. `write_report`: writes `$REVIEWPULSE_HOME/reports/<night>/` (HTML + CSV).
+3. `plan_scoring`: writes the texts that have no score from the current model yet into Parquet shards
+   (none when nothing is new or edited, so a rerun encodes nothing).
+4. `score_shard`: one mapped task per shard, two at a time: sentiment and star estimate from one encoder
+   pass; writes a scores shard and never touches the warehouse.
+5. `merge_scores`: the single writer loads every scores shard into `review_scores`.
+6. `build_marts`: rebuilds the report tables as of the night.
+7. `write_report`: writes `$REVIEWPULSE_HOME/reports/<night>/` (HTML + CSV).
    Publishes the asset `reviewpulse://reports`.
 
 Runs daily at midnight UTC for the day that just ended: the run that starts at 2026-11-21 00:00 has the
@@ -95,10 +100,34 @@ def reviewpulse_nightly() -> None:
         except BatchError as exc:
             raise AirflowFailException(f"{landing_file['path']}: {exc}") from exc
 
-    # none_failed: with no landing files the mapped ingest is skipped, and the marts must still be built.
+    # none_failed: with no landing files the mapped ingest is skipped, and the night must still go on.
+    @task(trigger_rule="none_failed")
+    def plan_scoring(ds: str | None = None) -> list[str]:
+        """Shards of texts without a score from the current model (an empty list when nothing is new)."""
+        from pipeline import nightly
+        from pipeline.settings import Settings
+
+        return nightly.plan_scoring(Settings.from_env(), _night(ds))
+
+    @task(max_active_tis_per_dag=2)
+    def score_shard(shard: str) -> str:
+        """Score one shard into a Parquet file; shards run in parallel and never touch the warehouse."""
+        from pipeline import nightly
+        from pipeline.settings import Settings
+
+        return nightly.score_shard(Settings.from_env(), shard)
+
+    @task(trigger_rule="none_failed")
+    def merge_scores(scored: list[str] | None = None, ds: str | None = None) -> int:
+        """The single writer: load every scored shard into review_scores; returns rows added."""
+        from pipeline import nightly
+        from pipeline.settings import Settings
+
+        return nightly.merge_scores(Settings.from_env(), _night(ds), list(scored or []))
+
     @task(trigger_rule="none_failed")
     def build_marts(ds: str | None = None) -> list[str]:
-        """Rebuild the core and mart tables as of the night; returns the names of the marts built."""
+        """Rebuild the mart tables as of the night; returns the names of the marts built."""
         from pipeline import nightly
         from pipeline.settings import Settings
 
@@ -113,7 +142,10 @@ def reviewpulse_nightly() -> None:
         return str(nightly.write_report(Settings.from_env(), _night(ds)))
 
     ingested = ingest_file.expand(landing_file=list_files())
-    ingested >> build_marts() >> write_report()
+    shards = plan_scoring()
+    ingested >> shards
+    merged = merge_scores(score_shard.expand(shard=shards))
+    merged >> build_marts() >> write_report()
 
 
 reviewpulse_nightly()

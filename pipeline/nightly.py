@@ -1,6 +1,7 @@
 """The nightly job as plain functions; the CLI (``reviewpulse run``) and the Airflow DAG both call these.
 
-    list_landing_files -> ingest_landing_file (each file) -> build_marts -> write_report
+    list_landing_files -> ingest_landing_file (each file)
+        -> plan_scoring -> score_shard (each shard) -> merge_scores -> build_marts -> write_report
 
 Every step is keyed on the night (``YYYY-MM-DD``, Airflow's logical date), never on the wall clock, so a
 rerun of a night gives the same warehouse and the same report.
@@ -74,6 +75,27 @@ def ingest_landing_file(
         con.close()
 
 
+def plan_scoring(settings: Settings, night: str) -> list[str]:
+    """Shards of texts that have no score from the current model yet (none when nothing is new)."""
+    from pipeline.scoring import shards
+
+    return shards.plan_shards(settings, parse_night(night).isoformat())
+
+
+def score_shard(settings: Settings, shard: str) -> str:
+    """Score one shard (no warehouse access, so shards can run in parallel)."""
+    from pipeline.scoring import shards
+
+    return shards.score_shard(settings, shard)
+
+
+def merge_scores(settings: Settings, night: str, scored: list[str]) -> int:
+    """Load the scored shards into ``review_scores`` (the single writer)."""
+    from pipeline.scoring import shards
+
+    return shards.merge_scores(settings, parse_night(night).isoformat(), scored)
+
+
 def build_marts(settings: Settings, night: str) -> list[str]:
     """Rebuild every mart as of ``night``."""
     con = connect(settings)
@@ -100,6 +122,7 @@ class NightResult:
     files: list[IngestResult | dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     report: str | None = None
+    scored: int = 0
 
     @property
     def ok(self) -> bool:
@@ -129,6 +152,17 @@ def run_night(
             result.failures.append(f"{item['path']}: {exc}")
             if on_file:
                 on_file(item, None, str(exc))
+    plan = plan_scoring(settings, night)
+    if plan:
+        from pipeline.scoring import shards
+        from pipeline.scoring.service import open_scorer
+
+        scorer = open_scorer(settings)
+        try:
+            scored = [shards.score_shard(settings, shard, scorer) for shard in plan]
+        finally:
+            scorer.close()
+        result.scored = merge_scores(settings, night, scored)
     build_marts(settings, night)
     result.report = write_report(settings, night)
     return result

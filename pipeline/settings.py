@@ -43,6 +43,7 @@ class Settings:
     models_dir: Path = Path.home() / ".cache" / "reviewpulse" / "models"
     torch_threads: int | None = None
     heads_dir: Path = REPO_ROOT / "models" / "sentiment-stars"
+    int8: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -14,10 +14,16 @@ from pipeline.settings import REPO_ROOT, Settings
 SHARED_DATA = Path(os.environ.get("REVIEWPULSE_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
 
 
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One models cache per test session: the encoder is converted at most once, on first use."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, models_dir: Path) -> Settings:
     """Settings whose home is a fresh temporary folder."""
-    return Settings(home=tmp_path / "home", progress=False)
+    return Settings(home=tmp_path / "home", progress=False, models_dir=models_dir)
 
 
 @pytest.fixture

@@ -84,6 +84,16 @@ def _seller_trend(seller_weekly: pd.DataFrame) -> str:
     )
 
 
+def _sentiment_trend(sentiment: pd.DataFrame) -> str:
+    weekly = sentiment[(sentiment["grain"] == "all") & sentiment["week"].notna()]
+    table = weekly.pivot_table(index="week", columns="kind", values="negative_share")
+    labels = [str(w)[5:10] for w in table.index]
+    names = {"reviews": "Reviews", "seller_feedback": "Seller feedback"}
+    return line_chart(
+        labels, {names[k]: [None if pd.isna(v) else float(v) for v in table[k]] for k in table.columns}
+    )
+
+
 def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date) -> Path:
     """Render the report for ``night`` from the marts (build them first) and return its folder."""
     out = settings.report_path(night.isoformat())
@@ -102,7 +112,23 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
         kind: bar_chart([f"{r}★" for r in part["rating"]], [float(s or 0) for s in part["share"]])
         for kind, part in dist.groupby("kind")
     }
+    sentiment = marts.get("mart_sentiment", pd.DataFrame(columns=["kind", "grain", "week", "n"]))
+    overall = sentiment[sentiment["week"].isna()] if len(sentiment) else sentiment
     context = {
+        "sentiment_chart": _sentiment_trend(sentiment)
+        if len(sentiment)
+        else "<p class='empty'>No scores yet.</p>",
+        "negative_products": overall[
+            (overall["kind"] == "reviews")
+            & (overall["grain"] == "product")
+            & (overall["n"] >= MIN_REVIEWS_FOR_RANKING)
+        ]
+        .sort_values(["negative_share", "n"], ascending=[False, False])
+        .head(10)
+        .to_dict("records"),
+        "negative_sellers": overall[overall["grain"] == "seller"]
+        .sort_values(["kind", "negative_share"], ascending=[True, False])
+        .to_dict("records"),
         "night": night.isoformat(),
         "version": __version__,
         "headline": headline,

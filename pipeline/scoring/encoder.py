@@ -115,8 +115,19 @@ class Encoder:
         return self.embed_ids(self.token_ids(texts))
 
 
-def load_encoder(settings: Settings) -> Encoder:
-    """Prepare (if needed) and load the configured encoder on the CPU in eval mode."""
+def quantize_int8(model: Any) -> Any:
+    """Dynamic int8 quantisation of every Linear layer (weights int8, activations quantised on the fly)."""
+    import torch
+
+    return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+def load_encoder(settings: Settings, *, int8: bool | None = None) -> Encoder:
+    """Prepare (if needed) and load the configured encoder on the CPU in eval mode.
+
+    ``int8`` (default: the ``REVIEWPULSE_INT8`` setting, off) applies dynamic int8 quantisation; the
+    model version then says so, since scores differ slightly.
+    """
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -129,4 +140,7 @@ def load_encoder(settings: Settings) -> Encoder:
     if (Path(reference) / "reviewpulse_encoder.json").exists():
         kwargs["add_pooling_layer"] = False  # the converted model has no pooler
     model = AutoModel.from_pretrained(reference, **kwargs).eval()
-    return Encoder(tokenizer=tokenizer, model=model, version=model_version(reference))
+    version = model_version(reference)
+    if settings.int8 if int8 is None else int8:
+        model, version = quantize_int8(model), version + "-int8"
+    return Encoder(tokenizer=tokenizer, model=model, version=version)

@@ -75,7 +75,7 @@ def score_frame(
     out["stars_pred"] = out["stars_pred"].clip(1.0, 5.0).round(3)
     for column in ("p_negative", "p_neutral", "p_positive"):
         out[column] = out[column].round(4)
-    out["model_version"] = heads.version
+    out["model_version"] = heads.version + ("-int8" if encoder.version.endswith("-int8") else "")
     extra = [c for c in out.columns if c not in OUTPUT_COLUMNS and c != "stars_class"]
     return out[list(OUTPUT_COLUMNS) + extra]
 

@@ -69,7 +69,7 @@ def predict_frame(heads: HeadSet, mixture: pd.DataFrame, embeddings: np.ndarray)
     """The mixture with every head's outputs as columns (sentiment as 0/1/2 in ``sentiment_pred``)."""
     out = mixture.reset_index(drop=True).copy()
     for column, values in heads.predict(embeddings).items():
-        out[column] = values
+        out[column if column not in mixture.columns else f"{column}_label"] = values  # keep the truth columns
     out["sentiment_pred"] = np.argmax(out[["p_negative", "p_neutral", "p_positive"]].to_numpy(), axis=1)
     return out
 

@@ -154,7 +154,10 @@ def test_nightly_tasks_and_dependencies(nightly: Any) -> None:
     downstream = {task.task_id: sorted(task.downstream_task_ids) for task in nightly.tasks}
     assert downstream == {
         "list_files": ["ingest_file"],
-        "ingest_file": ["build_marts"],
+        "ingest_file": ["plan_scoring"],
+        "plan_scoring": ["score_shard"],
+        "score_shard": ["merge_scores"],
+        "merge_scores": ["build_marts"],
         "build_marts": ["write_report"],
         "write_report": [],
     }
@@ -168,9 +171,18 @@ def test_nightly_ingest_is_mapped_one_writer_at_a_time(nightly: Any) -> None:
     assert ingest.max_active_tis_per_dag == 1
 
 
+def test_nightly_scoring_runs_shards_in_parallel_and_merges_once(nightly: Any) -> None:
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    shards = nightly.task_dict["score_shard"]
+    assert isinstance(shards, MappedOperator) and shards.max_active_tis_per_dag == 2
+    assert not isinstance(nightly.task_dict["merge_scores"], MappedOperator)
+
+
 def test_nightly_marts_still_build_when_there_is_nothing_to_ingest(nightly: Any) -> None:
-    # A mapped task over zero files is skipped; "none_failed" lets the marts and the report run anyway.
-    assert nightly.task_dict["build_marts"].trigger_rule == "none_failed"
+    # A mapped task over zero items is skipped; "none_failed" lets the rest of the night run anyway.
+    for task_id in ("plan_scoring", "merge_scores", "build_marts"):
+        assert nightly.task_dict[task_id].trigger_rule == "none_failed", task_id
     assert nightly.task_dict["write_report"].trigger_rule == "all_success"
 
 
@@ -205,6 +217,18 @@ class FakeNightly(types.ModuleType):
             raise BatchError("bad.csv: missing column review_id")
         return {"status": "succeeded", "rows_loaded": 3}
 
+    def plan_scoring(self, settings: Any, night: str) -> list[str]:
+        self.calls.append(("plan_scoring", settings, {"night": night}))
+        return ["/scoring/pending-00000.parquet"]
+
+    def score_shard(self, settings: Any, shard: str) -> str:
+        self.calls.append(("score_shard", settings, {"shard": shard}))
+        return shard.replace("pending", "scores")
+
+    def merge_scores(self, settings: Any, night: str, scored: list[str]) -> int:
+        self.calls.append(("merge_scores", settings, {"night": night, "scored": scored}))
+        return 7
+
     def build_marts(self, settings: Any, night: str) -> list[str]:
         self.calls.append(("build_marts", settings, {"night": night}))
         return ["mart_daily"]
@@ -234,11 +258,15 @@ def test_each_task_calls_its_pipeline_function_with_the_logical_date(
 ) -> None:
     files = _body(nightly, "list_files")(ds="2026-11-20")
     summary = _body(nightly, "ingest_file")(files[0], ds="2026-11-20")
+    shards = _body(nightly, "plan_scoring")(ds="2026-11-20")
+    scored = [_body(nightly, "score_shard")(shard) for shard in shards]
+    added = _body(nightly, "merge_scores")(scored, ds="2026-11-20")
     marts = _body(nightly, "build_marts")(ds="2026-11-20")
     report = _body(nightly, "write_report")(ds="2026-11-20")
 
     assert files == [{"kind": "reviews", "source": "shop_csv", "path": "/landing/a.csv"}]
     assert summary == {"status": "succeeded", "rows_loaded": 3}
+    assert added == 7
     assert marts == ["mart_daily"]
     assert report == "/reports/2026-11-20"
     assert [(name, kwargs) for name, _, kwargs in fake_nightly.calls] == [
@@ -247,6 +275,9 @@ def test_each_task_calls_its_pipeline_function_with_the_logical_date(
             "ingest_landing_file",
             {"kind": "reviews", "source": "shop_csv", "path": "/landing/a.csv", "night": "2026-11-20"},
         ),
+        ("plan_scoring", {"night": "2026-11-20"}),
+        ("score_shard", {"shard": "/scoring/pending-00000.parquet"}),
+        ("merge_scores", {"night": "2026-11-20", "scored": ["/scoring/scores-00000.parquet"]}),
         ("build_marts", {"night": "2026-11-20"}),
         ("write_report", {"night": "2026-11-20"}),
     ]
@@ -267,7 +298,7 @@ def test_a_file_that_cannot_load_fails_its_task_without_retries(
     assert isinstance(failure.value.__cause__, BatchError)
 
 
-@pytest.mark.parametrize("task_id", ["list_files", "build_marts", "write_report"])
+@pytest.mark.parametrize("task_id", ["list_files", "plan_scoring", "build_marts", "write_report"])
 def test_a_run_without_logical_date_is_refused_not_run_for_today(
     nightly: Any, fake_nightly: FakeNightly, task_id: str
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -21,8 +22,10 @@ NIGHTS = 5
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict[str, Any], list[str]]:
-    settings = Settings(home=tmp_path_factory.mktemp("demo") / "home", progress=False)
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, models_dir: Path
+) -> tuple[Settings, dict[str, Any], list[str]]:
+    settings = Settings(home=tmp_path_factory.mktemp("demo") / "home", progress=False, models_dir=models_dir)
     manifest = generate_demo(
         settings.landing_dir, settings.demo_dir / "planted_truth.json", start=START, nights=NIGHTS, seed=42
     )
@@ -73,7 +76,8 @@ def test_edited_review_is_updated_and_marked_for_rescoring(demo, con) -> None:
         "where review_id = ?",
         [edit["review_id"]],
     )[0]
-    assert row[:4] == (edit["edited_rating"], edit["edited_text"], 2, True)
+    # marked for re-scoring on load, then scored again the same night (see the review_scores test)
+    assert row[:4] == (edit["edited_rating"], edit["edited_text"], 2, False)
     assert (str(row[4]), str(row[5])) == (edit["original_night"], edit["edited_night"])
 
 
@@ -160,8 +164,47 @@ def test_running_every_night_again_changes_no_table(demo) -> None:
     for night in nights:
         again = run_night(settings, night)
         assert again.ok and all(f["status"] == "skipped" for f in again.files)
+        assert again.scored == 0  # no new or edited text: nothing is encoded
     build_marts(settings, nights[-1])
     with connect(settings, read_only=True) as after_con:
         assert table_counts(after_con) == before
         assert run(after_con, "select * from reviews order by source, review_id") == snapshot
         assert run(after_con, "select * from mart_csat order by all") == report
+
+
+def test_every_text_is_scored_once_and_edits_are_rescored(demo, con) -> None:
+    _, truth, _ = demo
+    unscored = run(con, "select count(*) from reviews where needs_scoring")[0][0]
+    assert unscored == 0
+    scores_per_review = run(
+        con, "select count(*), count(distinct (source, record_id)) from review_scores where kind = 'reviews'"
+    )[0]
+    edit = truth["edited_review"]
+    # one score per review, plus the edited review's first version kept as history
+    assert scores_per_review[0] == scores_per_review[1] + 1
+    history = run(con, "select count(distinct content_hash) from review_scores where record_id = ?",
+                  [edit["review_id"]])  # fmt: skip
+    assert history == [(2,)]
+
+
+def test_sentiment_finds_the_planted_patterns(demo, con) -> None:
+    _, truth, _ = demo
+    ring = truth["fake_ring"]
+    ring_sentiment = run(
+        con,
+        "select avg(case when sentiment = 'positive' then 1.0 else 0 end) from review_scores "
+        "where record_id in (select unnest(?::varchar[]))",
+        [ring["target_review_ids"]],
+    )[0][0]
+    assert ring_sentiment >= 0.9  # templated five-star praise reads as positive
+    spike = truth["complaint_spike"]
+    weeks = run(
+        con,
+        "select week, negative_share from mart_sentiment where kind = 'seller_feedback' and grain = 'seller' "
+        "and key = ? and week is not null and n >= 3 order by week",
+        [spike["seller_id"]],
+    )
+    spike_week = date.fromisoformat(spike["end"]) - timedelta(days=date.fromisoformat(spike["end"]).weekday())
+    during = [share for week, share in weeks if week == spike_week]
+    before = [share for week, share in weeks if week < spike_week - timedelta(days=7)]
+    assert during and before and during[0] > max(before)

@@ -67,9 +67,9 @@ def _reference(engine: Path, mode: str, texts: list[str]) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings whose models cache is fresh, so the conversion itself runs in this test session."""
-    return Settings(home=tmp_path_factory.mktemp("home"), models_dir=tmp_path_factory.mktemp("models"))
+def converted(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Settings:
+    """Settings on the session's fresh models cache, so the conversion itself runs in this test session."""
+    return Settings(home=tmp_path_factory.mktemp("home"), models_dir=models_dir)
 
 
 @pytest.fixture(scope="session")

@@ -49,11 +49,17 @@ def reviewpulse_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def airflow(tmp_path_factory: pytest.TempPathFactory, reviewpulse_home: Path) -> Iterator[AirflowWorker]:
+def airflow(
+    tmp_path_factory: pytest.TempPathFactory, reviewpulse_home: Path, models_dir: Path
+) -> Iterator[AirflowWorker]:
     """One Airflow home (SQLite DB created once) and one child process for the whole module."""
     worker = AirflowWorker.start(
         tmp_path_factory.mktemp("airflow"),
-        env={"REVIEWPULSE_HOME": str(reviewpulse_home), "REVIEWPULSE_PROGRESS": "0"},
+        env={
+            "REVIEWPULSE_HOME": str(reviewpulse_home),
+            "REVIEWPULSE_PROGRESS": "0",
+            "REVIEWPULSE_MODELS_DIR": str(models_dir),
+        },
         preload=("pipeline.nightly", "great_expectations"),
     )
     try:
@@ -108,6 +114,23 @@ def test_nightly_run_ingests_every_landing_file_once(
     assert result.states("build_marts") == result.states("write_report") == ["success"]
 
 
+def test_nightly_run_scores_every_text_in_shards(
+    first_run: tuple[DagTestResult, dict[str, int]], reviewpulse_home: Path
+) -> None:
+    result, counts = first_run
+    shards = result.returned("plan_scoring")
+    assert shards and result.states("score_shard") == ["success"] * len(shards)
+    assert result.returned("merge_scores") == counts["review_scores"] > 0
+    import duckdb
+
+    with duckdb.connect(str(reviewpulse_home / "warehouse.duckdb"), read_only=True) as con:
+        unscored = con.execute(
+            "select count(*) from reviews where needs_scoring or review_id not in "
+            "(select record_id from review_scores where kind = 'reviews')"
+        ).fetchall()[0][0]
+    assert unscored == 0
+
+
 def test_nightly_run_fills_the_warehouse(
     first_run: tuple[DagTestResult, dict[str, int]], demo_files: list[Path], reviewpulse_home: Path
 ) -> None:
@@ -139,6 +162,8 @@ def test_rerunning_a_night_changes_nothing(
     (_, counts_before), (again, counts_after) = first_run, rerun
     assert again.state == "success", again.log_tail
     assert counts_after == counts_before
+    assert again.returned("plan_scoring") == []  # nothing new: nothing is encoded
+    assert again.states("score_shard") == ["skipped"]
     assert (reviewpulse_home / "reports" / NIGHT / "index.html").is_file()
 
 
@@ -149,7 +174,9 @@ def test_a_night_without_files_still_builds_marts_and_report(airflow: AirflowWor
     assert result.state == "success", result.log_tail
     assert result.returned("list_files") == []
     assert result.states("ingest_file") == ["skipped"]  # mapped over nothing
-    assert result.states("build_marts") == result.states("write_report") == ["success"]
+    assert result.states("score_shard") == ["skipped"]
+    assert result.states("merge_scores") == result.states("build_marts") == result.states("write_report")
+    assert result.states("write_report") == ["success"]
     assert (home / "reports" / EMPTY_NIGHT / "index.html").is_file()
 
 
@@ -172,6 +199,7 @@ def test_a_file_that_cannot_load_fails_the_run_at_once(
     by_path = {item["path"]: i for i, item in enumerate(result.returned("list_files"))}
     assert result.task_states["ingest_file"][by_path[str(bad)]] == "failed"
     assert result.task_states["ingest_file"][by_path[str(good_copy)]] == "success"
-    assert result.states("build_marts") == result.states("write_report") == ["upstream_failed"]
+    assert result.states("plan_scoring") == result.states("build_marts") == ["upstream_failed"]
+    assert result.states("write_report") == ["upstream_failed"]
     assert _ingest_runs(home, NIGHT) == {str(bad): "failed", str(good_copy): "succeeded"}
     assert not (home / "reports" / NIGHT).exists()

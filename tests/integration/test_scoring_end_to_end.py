@@ -1,0 +1,84 @@
+"""``reviewpulse score`` with the real converted encoder and the shipped heads, on a clean home."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from pipeline import cli
+from pipeline.scoring.encoder import Encoder
+from pipeline.scoring.score import OUTPUT_COLUMNS
+
+pytestmark = pytest.mark.integration
+
+REVIEWS = [
+    ("en1", "Absolutely love it, works perfectly and arrived early. Best purchase this year!", "positive"),
+    ("en2", "Terrible. It broke after two days and support never answered. Want my money back.", "negative"),
+    ("en3", "Great quality for the price, very happy with it.", "positive"),
+    ("en4", "Waste of money, cheap plastic, stopped working in a week.", "negative"),
+    ("es1", "Me encanta, funciona de maravilla y llegó antes de lo previsto. ¡Lo recomiendo!", "positive"),
+    ("es2", "Pésimo producto, se rompió al segundo día y no me devuelven el dinero.", "negative"),
+    ("es3", "Muy buena calidad, estoy muy contenta con la compra.", "positive"),
+    ("es4", "Horrible, no funciona y el vendedor no responde. No lo compren.", "negative"),
+    ("pt1", "Adorei! Chegou rápido, muito bem embalado e funciona perfeitamente. Recomendo!", "positive"),
+    ("pt2", "Péssimo, veio quebrado e até agora não devolveram meu dinheiro.", "negative"),
+    ("pt3", "Produto excelente, qualidade ótima, superou minhas expectativas.", "positive"),
+    ("pt4", "Não funciona, material de péssima qualidade. Não comprem.", "negative"),
+]
+
+
+@pytest.fixture
+def env(tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("REVIEWPULSE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("REVIEWPULSE_MODELS_DIR", str(models_dir))
+    monkeypatch.setenv("REVIEWPULSE_PROGRESS", "0")
+    monkeypatch.setattr(cli, "console", Console(width=250))
+    monkeypatch.setattr(cli, "err", Console(width=250, stderr=True))
+    source = tmp_path / "reviews.csv"
+    pd.DataFrame([{"review_id": i, "text": t} for i, t, _ in REVIEWS]).to_csv(source, index=False)
+    return source
+
+
+def test_score_cli_gives_the_contract_columns_and_sensible_scores(env: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scores.csv"
+    result = CliRunner().invoke(cli.app, ["score", "--input", str(env), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(out).set_index("review_id")
+    assert list(scores.columns[: len(OUTPUT_COLUMNS) - 1]) == list(OUTPUT_COLUMNS[1:])
+    assert sorted(scores.index) == sorted(i for i, _, _ in REVIEWS)
+    expected = {i: s for i, _, s in REVIEWS}
+    right = sum(scores.loc[i, "sentiment"] == s for i, s in expected.items())
+    assert right >= 11, scores[["sentiment", "stars_pred"]]
+    assert scores["stars_pred"].between(1, 5).all()
+    positive = scores.loc[[i for i, s in expected.items() if s == "positive"], "stars_pred"]
+    negative = scores.loc[[i for i, s in expected.items() if s == "negative"], "stars_pred"]
+    assert positive.min() > negative.max()
+    assert scores["language"].to_dict() == {i: i[:2] for i in expected}
+    assert scores["model_version"].nunique() == 1
+
+
+def test_scoring_again_encodes_nothing_new(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli.app, ["score", "-i", str(env), "-o", str(tmp_path / "a.parquet")]).exit_code == 0
+
+    def no_encoding(self: object, batch: list[list[int]]) -> None:
+        raise AssertionError(f"{len(batch)} texts were encoded again")
+
+    monkeypatch.setattr(Encoder, "embed_ids", no_encoding)
+    again = runner.invoke(cli.app, ["score", "-i", str(env), "-o", str(tmp_path / "b.parquet")])
+    assert again.exit_code == 0, again.output
+    first, second = pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "b.parquet")
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_score_cli_rejects_input_without_text(env: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("review_id,body\n1,hello\n", encoding="utf-8")
+    result = CliRunner().invoke(cli.app, ["score", "-i", str(bad), "-o", str(tmp_path / "o.csv")])
+    assert result.exit_code == 1 and "required column missing: text" in result.output
