@@ -37,6 +37,12 @@ def demo(
     return settings, truth, nights
 
 
+def _week_of(day: str) -> date:
+    """The Monday of the week holding ``day`` (the marts' ``date_trunc('week', ...)``)."""
+    parsed = date.fromisoformat(day)
+    return parsed - timedelta(days=parsed.weekday())
+
+
 @pytest.fixture
 def con(demo: tuple[Settings, dict[str, Any], list[str]]) -> duckdb.DuckDBPyConnection:
     connection = connect(demo[0], read_only=True)
@@ -114,7 +120,7 @@ def test_complaint_spike_shows_in_the_seller_weekly_mart(demo, con) -> None:
         "where seller_id = ? and feedback_n >= 3 order by week",
         [spike["seller_id"]],
     )
-    spike_week = date.fromisoformat(spike["end"]) - timedelta(days=date.fromisoformat(spike["end"]).weekday())
+    spike_week = _week_of(spike["end"])
     in_spike = [w for w in weeks if w[0] == spike_week]
     before = [w for w in weeks if w[0] < date.fromisoformat(spike["start"]) - timedelta(days=6)]
     assert in_spike and before
@@ -204,7 +210,7 @@ def test_sentiment_finds_the_planted_patterns(demo, con) -> None:
         "and key = ? and week is not null and n >= 3 order by week",
         [spike["seller_id"]],
     )
-    spike_week = date.fromisoformat(spike["end"]) - timedelta(days=date.fromisoformat(spike["end"]).weekday())
+    spike_week = _week_of(spike["end"])
     during = [share for week, share in weeks if week == spike_week]
     before = [share for week, share in weeks if week < spike_week - timedelta(days=7)]
     assert during and before and during[0] > max(before)
