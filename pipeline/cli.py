@@ -296,7 +296,7 @@ def score(
     settings = Settings.from_env()
     try:
         with console.status("Loading the encoder and heads…"):
-            scorer = open_scorer(settings, threads=threads, batch_size=batch_size)
+            scorer = open_scorer(settings, threads=threads)
         with _progress() as progress:
             task = progress.add_task(f"Scoring {input.name}", total=scorer.count_rows(input))
             try:

@@ -19,7 +19,6 @@ class Scorer:
     encoder: Encoder
     heads: HeadSet
     store: EmbeddingStore | None
-    batch_size: int = 32
 
     def close(self) -> None:
         if self.store is not None:
@@ -33,7 +32,7 @@ class Scorer:
         return None
 
 
-def open_scorer(settings: Settings, *, threads: int | None = None, batch_size: int = 32) -> Scorer:
+def open_scorer(settings: Settings, *, threads: int | None = None) -> Scorer:
     """Load the encoder and the heads; use the shared embedding cache unless another process holds it."""
     if threads:
         settings = replace(settings, torch_threads=threads)
@@ -45,4 +44,4 @@ def open_scorer(settings: Settings, *, threads: int | None = None, batch_size: i
         )
     except duckdb.IOException:  # another scorer holds the cache: score without it rather than wait
         store = None
-    return Scorer(encoder=encoder, heads=heads, store=store, batch_size=batch_size)
+    return Scorer(encoder=encoder, heads=heads, store=store)
