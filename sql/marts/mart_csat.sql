@@ -3,7 +3,7 @@ with review_rows as (
     select
         'reviews' as kind,
         product_id,
-        coalesce(product_title, product_id) as product_label,
+        product_title as product_label,
         coalesce(seller_id, '(unknown)') as seller_id,
         coalesce(channel, '(unknown)') as channel,
         cast(date_trunc('week', review_date) as date) as week,

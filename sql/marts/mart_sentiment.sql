@@ -13,7 +13,7 @@ review_rows as (
     select
         'reviews' as kind,
         reviews.product_id,
-        coalesce(reviews.product_title, reviews.product_id) as product_label,
+        reviews.product_title as product_label,
         coalesce(reviews.seller_id, '(unknown)') as seller_id,
         cast(date_trunc('week', reviews.review_date) as date) as week,
         latest_scores.sentiment,

@@ -157,6 +157,8 @@ def test_report_is_written_with_marts_and_matching_totals(demo, con) -> None:
         con, "select avg(case when rating >= 4 then 1.0 else 0 end) from reviews where channel = 'web'"
     )
     assert csat == pytest.approx(direct[0][0], abs=1e-4)
+    for mart in ("mart_csat", "mart_sentiment"):  # products are named by their titles, not their ids
+        assert run(con, f"select count(*) from {mart} where grain = 'product' and label like 'prod-%'") == [(0,)]
     languages = {r[0] for r in run(con, "select distinct language from reviews")}
     assert {"en", "es", "pt"} <= languages
 
