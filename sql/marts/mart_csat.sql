@@ -1,9 +1,16 @@
 create or replace table mart_csat as
-with review_rows as (
+with product_titles as (
+    -- a product is named by its title wherever any source gives one
+    select product_id, max(product_title) as product_title
+    from reviews
+    where first_seen <= $night
+    group by product_id
+),
+
+review_rows as (
     select
         'reviews' as kind,
         product_id,
-        product_title as product_label,
         coalesce(seller_id, '(unknown)') as seller_id,
         coalesce(channel, '(unknown)') as channel,
         cast(date_trunc('week', review_date) as date) as week,
@@ -16,7 +23,6 @@ feedback_rows as (
     select
         'seller_feedback' as kind,
         cast(null as varchar) as product_id,
-        cast(null as varchar) as product_label,
         coalesce(seller_id, '(unknown)') as seller_id,
         coalesce(channel, '(unknown)') as channel,
         cast(date_trunc('week', feedback_date) as date) as week,
@@ -41,7 +47,6 @@ grouped as (
             else 'week'
         end as grain,
         coalesce(product_id, seller_id, channel, strftime(week, '%Y-%m-%d')) as key,
-        max(product_label) as product_label,
         count(*) as n,
         round(avg(rating), 3) as avg_rating,
         round(avg(case when rating >= 4 then 1.0 else 0.0 end), 4) as csat
@@ -54,11 +59,12 @@ kept as (
         kind,
         grain,
         key,
-        case when grain = 'product' then coalesce(product_label, key) else key end as label,
+        case when grain = 'product' then coalesce(product_titles.product_title, key) else key end as label,
         n,
         avg_rating,
         csat
     from grouped
+    left join product_titles on grouped.grain = 'product' and product_titles.product_id = grouped.key
     where key is not null
 )
 

@@ -1,5 +1,13 @@
 create or replace table mart_sentiment as
-with latest_scores as (
+with product_titles as (
+    -- a product is named by its title wherever any source gives one
+    select product_id, max(product_title) as product_title
+    from reviews
+    where first_seen <= $night
+    group by product_id
+),
+
+latest_scores as (
     -- the score the report uses: the newest model's score of the record's current text
     select *
     from review_scores
@@ -13,7 +21,6 @@ review_rows as (
     select
         'reviews' as kind,
         reviews.product_id,
-        reviews.product_title as product_label,
         coalesce(reviews.seller_id, '(unknown)') as seller_id,
         cast(date_trunc('week', reviews.review_date) as date) as week,
         latest_scores.sentiment,
@@ -31,7 +38,6 @@ feedback_rows as (
     select
         'seller_feedback' as kind,
         cast(null as varchar) as product_id,
-        cast(null as varchar) as product_label,
         coalesce(seller_feedback.seller_id, '(unknown)') as seller_id,
         cast(date_trunc('week', seller_feedback.feedback_date) as date) as week,
         latest_scores.sentiment,
@@ -60,7 +66,6 @@ grouped as (
             else 'all'
         end as grain,
         coalesce(product_id, seller_id, 'all') as key,
-        max(product_label) as product_label,
         week,
         count(*) as n,
         round(avg(case when sentiment = 'negative' then 1.0 else 0.0 end), 4) as negative_share,
@@ -78,7 +83,7 @@ labelled as (
         kind,
         grain,
         key,
-        case when grain = 'product' then coalesce(product_label, key) else key end as label,
+        case when grain = 'product' then coalesce(product_titles.product_title, key) else key end as label,
         week,
         n,
         negative_share,
@@ -86,6 +91,7 @@ labelled as (
         positive_share,
         avg_stars_pred
     from grouped
+    left join product_titles on grouped.grain = 'product' and product_titles.product_id = grouped.key
     where not (grain = 'product' and key = 'all')
 )
 
