@@ -95,8 +95,11 @@ def ingest(
     try:
         the_night = parse_night(night) if night else date.today()
         con = connect(settings)
-        with console.status(f"Ingesting {path.name} ({format}, {kind})…"):
-            result = ingest_file(con, settings, path, fmt=format, kind=kind, night=the_night)
+        try:
+            with console.status(f"Ingesting {path.name} ({format}, {kind})…"):
+                result = ingest_file(con, settings, path, fmt=format, kind=kind, night=the_night)
+        finally:
+            con.close()
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
     summary = Table(title=f"Ingest {path.name}", show_header=False)

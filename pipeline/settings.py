@@ -12,7 +12,7 @@ Every path the pipeline touches hangs off ``REVIEWPULSE_HOME`` (default ``./var`
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,6 @@ class Settings:
     torch_threads: int | None = None
     heads_dir: Path = REPO_ROOT / "models" / "sentiment-stars"
     int8: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
