@@ -27,11 +27,10 @@ EMPTY_NIGHT = "2026-11-10"  # before the demo data starts
 def _table_counts(home: Path) -> dict[str, int]:
     import duckdb
 
+    from pipeline.warehouse import table_counts
+
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        tables = [
-            row[0] for row in con.execute("select table_name from duckdb_tables() order by 1").fetchall()
-        ]
-        return {t: con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}  # catalog names
+        return table_counts(con)
 
 
 def _ingest_runs(home: Path, night: str) -> dict[str, str]:
