@@ -63,7 +63,7 @@ def naive(settings: Settings, frame: pd.DataFrame) -> tuple[float, dict[str, np.
 
     from pipeline.scoring.encoder import prepare_encoder
 
-    heads = {h.name: h for h in load_heads(settings.heads_dir).heads}
+    heads = {h.name: h for h in load_heads(*settings.heads_dirs).heads}
     extractor = pipeline("feature-extraction", model=prepare_encoder(settings), framework="pt", device="cpu",
                          model_kwargs={"add_pooling_layer": False})  # fmt: skip
     out: dict[str, np.ndarray] = {}
@@ -74,16 +74,16 @@ def naive(settings: Settings, frame: pd.DataFrame) -> tuple[float, dict[str, np.
             hidden = np.asarray(extractor(PREFIX + text, truncation=True, max_length=512)[0])
             pooled = hidden.mean(axis=0)
             vectors.append(pooled / np.linalg.norm(pooled))
-        out.update(heads[task].predict(np.stack(vectors)))
+        out.update(heads[task].predict(np.stack(vectors), frame["text"].tolist()))
     return time.perf_counter() - start, out
 
 
 def engine(settings: Settings, frame: pd.DataFrame, int8: bool) -> tuple[float, dict[str, np.ndarray], int]:
     encoder = load_encoder(settings, int8=int8)
-    heads = load_heads(settings.heads_dir)
+    heads = load_heads(*settings.heads_dirs)
     start = time.perf_counter()
     embeddings = np.concatenate(list(encode(encoder, frame["text"].tolist(), batch_size=32)))
-    out = heads.predict(embeddings)
+    out = heads.predict(embeddings, frame["text"].tolist())
     tokens = sum(len(ids) for ids in encoder.token_ids(frame["text"].tolist()))
     return time.perf_counter() - start, out, tokens
 

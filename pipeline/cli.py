@@ -327,6 +327,7 @@ def train(
 ) -> None:
     """Train the sentiment and star heads on the shared data (reproducible: fixed seed, data manifest)."""
     from pipeline.scoring.model_card import write_model_card
+    from pipeline.scoring.train import DEFAULT_MODEL_DIR
     from pipeline.scoring.train import train as train_heads
 
     settings = Settings.from_env()
@@ -334,7 +335,7 @@ def train(
         with _progress() as progress:
             task = progress.add_task("Encoding the training mixture", total=None)
             result = train_heads(
-                settings, out or settings.heads_dir, progress=lambda n: progress.advance(task, n)
+                settings, out or DEFAULT_MODEL_DIR, progress=lambda n: progress.advance(task, n)
             )
         card = write_model_card(result.folder)
     except ReviewPulseError as exc:
@@ -376,7 +377,7 @@ def evaluate(
     settings = Settings.from_env()
     try:
         with console.status("Evaluating on the held-out test split…"):
-            result = run_evaluation(settings, settings.heads_dir)
+            result = run_evaluation(settings)
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
     console.print(_metrics_table(result["by_dataset"], f"Test split, {result['model_version']}"))

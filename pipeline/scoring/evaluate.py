@@ -7,7 +7,6 @@ maps to negative (< -0.05), neutral, positive (> 0.05), the thresholds its autho
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,12 +48,12 @@ def language_accuracy(test: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def evaluate(settings: Settings, heads_dir: Path) -> dict[str, Any]:
+def evaluate(settings: Settings) -> dict[str, Any]:
     """All held-out numbers as one JSON-ready dict."""
     mixture = load_mixture(settings.shared_data_dir)
     test = mixture[mixture["split"] == "test"].reset_index(drop=True)
     encoder = load_encoder(settings)
-    heads = load_heads(heads_dir)
+    heads = load_heads(*settings.heads_dirs)
     predictions = predict_frame(heads, test, embed_mixture(settings, encoder, test))
     return {
         "model_version": heads.version,

@@ -1,8 +1,9 @@
 """Heads: small models on the shared sentence embedding, and the registry the engine feeds.
 
-A head turns an embedding matrix ``[n, dim]`` into named output columns. Every registered head runs on
-the same single encoder pass. A later head (fake-review text detector, complaint themes) is a new
-``Head`` subclass and one ``register`` call; nothing else changes.
+A head turns an embedding matrix ``[n, dim]`` (and, if it wants them, the texts behind it, for n-gram
+features) into named output columns. Every registered head runs on the same single encoder pass. A
+new head (fake-review text detectors, complaint themes) is a ``Head`` subclass and one ``register``
+call; its model folder is one more entry in ``REVIEWPULSE_HEADS``; nothing else changes.
 
 Heads are stored as plain arrays (``.npz``) plus JSON: no pickles, so shipped files are safe to load.
 """
@@ -10,6 +11,7 @@ Heads are stored as plain arrays (``.npz``) plus JSON: no pickles, so shipped fi
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -65,7 +67,13 @@ class Head:
     def __init__(self, model: LinearHead, version: str) -> None:
         self.model, self.version = model, version
 
-    def predict(self, embeddings: np.ndarray) -> dict[str, np.ndarray]:
+    @classmethod
+    def load(cls, folder: Path, version: str) -> Head:
+        """The head stored as ``<folder>/<name>.npz``; heads with more files override this."""
+        return cls(LinearHead.load(folder / f"{cls.name}.npz"), version)
+
+    def predict(self, embeddings: np.ndarray, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Output columns for ``embeddings[i]``, the embedding of ``texts[i]``."""
         raise NotImplementedError
 
 
@@ -75,7 +83,7 @@ class SentimentHead(Head):
     name = "sentiment"
     columns = ("sentiment", "p_negative", "p_neutral", "p_positive")
 
-    def predict(self, embeddings: np.ndarray) -> dict[str, np.ndarray]:
+    def predict(self, embeddings: np.ndarray, texts: Sequence[str]) -> dict[str, np.ndarray]:
         p = self.model.proba(embeddings)
         return {
             "sentiment": np.array(SENTIMENT_LABELS, dtype=object)[p.argmax(axis=1)],
@@ -89,7 +97,7 @@ class StarsHead(Head):
     name = "stars"
     columns = ("stars_pred", "stars_class")
 
-    def predict(self, embeddings: np.ndarray) -> dict[str, np.ndarray]:
+    def predict(self, embeddings: np.ndarray, texts: Sequence[str]) -> dict[str, np.ndarray]:
         p = self.model.proba(embeddings)
         return {"stars_pred": p @ np.arange(1, 6, dtype=np.float64), "stars_class": p.argmax(axis=1) + 1}
 
@@ -115,10 +123,10 @@ class HeadSet:
     version: str
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def predict(self, embeddings: np.ndarray) -> dict[str, np.ndarray]:
+    def predict(self, embeddings: np.ndarray, texts: Sequence[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         for head in self.heads:
-            out.update(head.predict(embeddings))
+            out.update(head.predict(embeddings, texts))
         return out
 
     @property
@@ -126,8 +134,8 @@ class HeadSet:
         return tuple(c for head in self.heads for c in head.columns)
 
 
-def load_heads(folder: Path) -> HeadSet:
-    """Load ``heads.json`` and each head's ``<name>.npz`` from a model folder."""
+def _load_folder(folder: Path) -> HeadSet:
+    """Load ``heads.json`` and each head's files from one model folder."""
     spec_path = folder / "heads.json"
     if not spec_path.exists():
         raise ReviewPulseError(f"no trained heads at {folder} (run `reviewpulse train`)")
@@ -136,5 +144,27 @@ def load_heads(folder: Path) -> HeadSet:
     for name in spec["heads"]:
         if name not in HEAD_TYPES:
             raise ReviewPulseError(f"{folder}: unknown head type {name!r}")
-        heads.append(HEAD_TYPES[name](LinearHead.load(folder / f"{name}.npz"), spec["version"]))
+        heads.append(HEAD_TYPES[name].load(folder, spec["version"]))
     return HeadSet(heads=heads, version=spec["version"], meta=spec)
+
+
+def load_heads(*folders: Path) -> HeadSet:
+    """The heads of one or more model folders as one set, run on one pass of their shared encoder.
+
+    Each folder's version reads ``<encoder>+<name>-<hash>``; the set's version is the encoder followed
+    by every folder's part, so adding or retraining any head gives a new model version.
+    """
+    if not folders:
+        raise ReviewPulseError("no head folders configured (REVIEWPULSE_HEADS is empty)")
+    sets = [_load_folder(Path(f)) for f in folders]
+    encoders = {s.meta.get("encoder") for s in sets}
+    if len(encoders) > 1:
+        raise ReviewPulseError(
+            f"head folders were trained on different encoders: {sorted(map(str, encoders))}"
+        )
+    if len(sets) == 1:
+        return sets[0]
+    encoder = sets[0].meta["encoder"]
+    parts = [s.version.removeprefix(f"{encoder}+") for s in sets]
+    meta = {"encoder": encoder, "folders": [s.meta for s in sets]}
+    return HeadSet([h for s in sets for h in s.heads], "+".join([encoder, *parts]), meta)

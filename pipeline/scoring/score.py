@@ -70,7 +70,7 @@ def score_frame(
         normalise_language(g) if isinstance(g, str) and g.strip() else detect_language(t)
         for g, t in zip(given, texts, strict=True)
     ]
-    for column, values in heads.predict(embeddings).items():
+    for column, values in heads.predict(embeddings, texts).items():
         out[column] = values
     out["stars_pred"] = out["stars_pred"].clip(1.0, 5.0).round(3)
     for column in ("p_negative", "p_neutral", "p_positive"):

@@ -36,7 +36,7 @@ def open_scorer(settings: Settings, *, threads: int | None = None) -> Scorer:
     """Load the encoder and the heads; use the shared embedding cache unless another process holds it."""
     if threads:
         settings = replace(settings, torch_threads=threads)
-    heads = load_heads(settings.heads_dir)
+    heads = load_heads(*settings.heads_dirs)
     encoder = load_encoder(settings)
     try:
         store: EmbeddingStore | None = EmbeddingStore(

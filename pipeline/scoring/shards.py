@@ -30,7 +30,7 @@ def _shard_dir(settings: Settings, night: str) -> Path:
 
 def plan_shards(settings: Settings, night: str, shard_rows: int = SHARD_ROWS) -> list[str]:
     """Write the texts still to score into Parquet shards; return their paths (none when all are scored)."""
-    version = load_heads(settings.heads_dir).version
+    version = load_heads(*settings.heads_dirs).version
     folder = _shard_dir(settings, night)
     shutil.rmtree(folder, ignore_errors=True)  # a rerun plans afresh from the warehouse
     con = connect(settings)

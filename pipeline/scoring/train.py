@@ -68,7 +68,7 @@ def _fit(x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np.ndarray, bal
 def predict_frame(heads: HeadSet, mixture: pd.DataFrame, embeddings: np.ndarray) -> pd.DataFrame:
     """The mixture with every head's outputs as columns (sentiment as 0/1/2 in ``sentiment_pred``)."""
     out = mixture.reset_index(drop=True).copy()
-    for column, values in heads.predict(embeddings).items():
+    for column, values in heads.predict(embeddings, mixture["text"].tolist()).items():
         out[column if column not in mixture.columns else f"{column}_label"] = values  # keep the truth columns
     out["sentiment_pred"] = np.argmax(out[["p_negative", "p_neutral", "p_positive"]].to_numpy(), axis=1)
     return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -110,7 +112,7 @@ def test_long_text_keeps_head_and_tail(tiny: CountingEncoder) -> None:
 
 
 def test_heads_give_probabilities_and_stars_in_range() -> None:
-    out = _heads().predict(np.random.default_rng(1).normal(size=(50, 32)))
+    out = _heads().predict(np.random.default_rng(1).normal(size=(50, 32)), ["x"] * 50)
     total = out["p_negative"] + out["p_neutral"] + out["p_positive"]
     np.testing.assert_allclose(total, 1.0, atol=1e-9)
     assert ((out["stars_pred"] >= 1) & (out["stars_pred"] <= 5)).all()
@@ -161,3 +163,35 @@ def test_score_file_errors_are_clear_and_leave_nothing(tiny: CountingEncoder, tm
 def test_missing_heads_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ReviewPulseError, match="no trained heads"):
         load_heads(tmp_path)
+
+
+def _write_folder(folder: Path, name: str, encoder: str, head: str) -> None:
+    folder.mkdir()
+    rng = np.random.default_rng(2)
+    k = 3 if head == "sentiment" else 5
+    LinearHead(rng.normal(size=(k, 32)), rng.normal(size=k), np.zeros(32), np.ones(32)).save(
+        folder / f"{head}.npz"
+    )
+    spec = {"version": f"{encoder}+{name}-abc", "encoder": encoder, "heads": [head]}
+    (folder / "heads.json").write_text(json.dumps(spec), encoding="utf-8")
+
+
+def test_head_folders_load_as_one_set_with_a_combined_version(tmp_path: Path) -> None:
+    _write_folder(tmp_path / "a", "senti", "enc-1", "sentiment")
+    _write_folder(tmp_path / "b", "stars", "enc-1", "stars")
+    heads = load_heads(tmp_path / "a", tmp_path / "b")
+    assert heads.version == "enc-1+senti-abc+stars-abc"
+    assert heads.columns == SentimentHead.columns + StarsHead.columns
+    _write_folder(tmp_path / "c", "other", "enc-2", "stars")
+    with pytest.raises(ReviewPulseError, match="different encoders"):
+        load_heads(tmp_path / "a", tmp_path / "c")
+
+
+def test_heads_setting_takes_several_folders() -> None:
+    from pipeline.settings import DEFAULT_HEADS, Settings
+
+    assert Settings.from_env({}).heads_dirs == DEFAULT_HEADS
+    both = Settings.from_env(
+        {"REVIEWPULSE_HEADS": os.pathsep.join(["/m/a", "/m/b"]), "REVIEWPULSE_INT8": "1"}
+    )
+    assert both.heads_dirs == (Path("/m/a"), Path("/m/b")) and both.int8
