@@ -46,6 +46,7 @@ class Settings:
     torch_threads: int | None = None
     heads_dirs: tuple[Path, ...] = DEFAULT_HEADS
     int8: bool = False
+    fake_signals_path: Path = REPO_ROOT / "models" / "fake-signals" / "signals.yaml"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -68,6 +69,9 @@ class Settings:
             if env.get("REVIEWPULSE_HEADS")
             else DEFAULT_HEADS,
             int8=env.get("REVIEWPULSE_INT8", "0") in ("1", "true", "yes"),
+            fake_signals_path=Path(env["REVIEWPULSE_FAKE_SIGNALS"])
+            if env.get("REVIEWPULSE_FAKE_SIGNALS")
+            else REPO_ROOT / "models" / "fake-signals" / "signals.yaml",
         )
 
     @property

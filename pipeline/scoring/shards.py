@@ -22,6 +22,7 @@ from pipeline.settings import Settings
 from pipeline.warehouse import connect, run, sql_text
 
 SHARD_ROWS = 2000
+TEXT_DETECTOR_COLUMNS = ("p_deceptive", "p_generated")
 
 
 def _shard_dir(settings: Settings, night: str) -> Path:
@@ -64,6 +65,9 @@ def score_shard(settings: Settings, shard: str, scorer: Scorer | None = None) ->
         if own:
             active.close()
     scored = scored.rename(columns={"review_id": "record_id"})
+    for column in TEXT_DETECTOR_COLUMNS:  # head folders without the fake-text detectors leave them empty
+        if column not in scored:
+            scored[column] = None
     for column in ("kind", "source", "content_hash"):
         scored[column] = pending[column].to_numpy()
     out = Path(shard).with_name(Path(shard).name.replace("pending-", "scores-"))

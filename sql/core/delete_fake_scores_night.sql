@@ -1,0 +1,3 @@
+-- a rerun of a night replaces that night's fake scores
+delete from fake_scores
+where scored_night = $night

@@ -1,0 +1,1 @@
+alter table review_scores add column if not exists p_generated double
