@@ -10,11 +10,14 @@ and writes that night's report.
    Publishes the asset `reviewpulse://warehouse/reviews`.
 3. `plan_scoring`: writes the texts that have no score from the current model yet into Parquet shards
    (none when nothing is new or edited, so a rerun encodes nothing).
-4. `score_shard`: one mapped task per shard, two at a time: sentiment and star estimate from one encoder
-   pass; writes a scores shard and never touches the warehouse.
+4. `score_shard`: one mapped task per shard, two at a time: sentiment, star estimate and the fake-text
+   detectors from one encoder pass; writes a scores shard and never touches the warehouse.
 5. `merge_scores`: the single writer loads every scores shard into `review_scores`.
-6. `build_marts`: rebuilds the report tables as of the night.
-7. `write_report`: writes `$REVIEWPULSE_HOME/reports/<night>/` (HTML + CSV).
+6. `detect_fakes`: fake-review signals over the whole warehouse (bursts, near-duplicates, dense rings,
+   reviewer profiles, text detectors); adds a `fake_scores` row wherever a score changed, so older
+   reviews caught in a new burst are rescored and their earlier scores kept as history.
+7. `build_marts`: rebuilds the report tables as of the night.
+8. `write_report`: writes `$REVIEWPULSE_HOME/reports/<night>/` (HTML + CSV).
    Publishes the asset `reviewpulse://reports`.
 
 Runs daily at midnight UTC for the day that just ended: the run that starts at 2026-11-21 00:00 has the
@@ -126,6 +129,14 @@ def reviewpulse_nightly() -> None:
         return nightly.merge_scores(Settings.from_env(), _night(ds), list(scored or []))
 
     @task(trigger_rule="none_failed")
+    def detect_fakes(ds: str | None = None) -> dict[str, Any]:
+        """Fake-review signals over the whole warehouse; changed scores are added to fake_scores."""
+        from pipeline import nightly
+        from pipeline.settings import Settings
+
+        return nightly.detect_fakes(Settings.from_env(), _night(ds))
+
+    @task(trigger_rule="none_failed")
     def build_marts(ds: str | None = None) -> list[str]:
         """Rebuild the mart tables as of the night; returns the names of the marts built."""
         from pipeline import nightly
@@ -145,7 +156,7 @@ def reviewpulse_nightly() -> None:
     shards = plan_scoring()
     ingested >> shards
     merged = merge_scores(score_shard.expand(shard=shards))
-    merged >> build_marts() >> write_report()
+    merged >> detect_fakes() >> build_marts() >> write_report()
 
 
 reviewpulse_nightly()

@@ -96,6 +96,13 @@ def merge_scores(settings: Settings, night: str, scored: list[str]) -> int:
     return shards.merge_scores(settings, parse_night(night).isoformat(), scored)
 
 
+def detect_fakes(settings: Settings, night: str) -> dict[str, Any]:
+    """Fake-review signals and scores over the whole warehouse as of ``night`` (after scoring)."""
+    from pipeline.fake.detect import detect_fakes as detect
+
+    return detect(settings, parse_night(night).isoformat())
+
+
 def build_marts(settings: Settings, night: str) -> list[str]:
     """Rebuild every mart as of ``night``."""
     con = connect(settings)
@@ -123,6 +130,7 @@ class NightResult:
     failures: list[str] = field(default_factory=list)
     report: str | None = None
     scored: int = 0
+    fakes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -135,7 +143,7 @@ def run_night(
     *,
     on_file: Callable[[dict[str, str], dict[str, Any] | None, str | None], None] | None = None,
 ) -> NightResult:
-    """Run the whole night without Airflow: every landed file, then marts and the report.
+    """Run the whole night without Airflow: every landed file, scoring, fake detection, marts, report.
 
     A file that fails is recorded and reported, the other files still load, and the report is still
     written; ``NightResult.ok`` is False so the CLI exits non-zero.
@@ -163,6 +171,7 @@ def run_night(
         finally:
             scorer.close()
         result.scored = merge_scores(settings, night, scored)
+    result.fakes = detect_fakes(settings, night)
     build_marts(settings, night)
     result.report = write_report(settings, night)
     return result

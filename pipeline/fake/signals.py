@@ -215,14 +215,6 @@ def reasons(features: pd.DataFrame, contributions: np.ndarray, limit: int = MAX_
     return out
 
 
-def grade(share: float, grades: dict[str, float]) -> str:
-    """A-F from the share of suspicious reviews: the first grade whose upper bound it stays under."""
-    for letter in ("A", "B", "C", "D"):
-        if share < grades[letter]:
-            return letter
-    return "F"
-
-
 def sign_new_texts(con: duckdb.DuckDBPyConnection, progress: Callable[[int], None] | None = None) -> int:
     """MinHash-sign every opinion text not signed yet into ``text_signatures``; return how many."""
     todo = con.execute(

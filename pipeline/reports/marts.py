@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from typing import Any
 
 import duckdb
 
+from pipeline.fake.signals import FakeConfig
 from pipeline.settings import Settings
 from pipeline.warehouse import run, sql_text
 
@@ -15,13 +18,26 @@ def mart_names(settings: Settings) -> list[str]:
     return sorted(p.stem for p in (settings.sql_dir / "marts").glob("*.sql"))
 
 
+def _params(sql: str, available: dict[str, Any]) -> dict[str, Any]:
+    """The named parameters (``$name``) one statement uses, from those available."""
+    return {name: available[name] for name in set(re.findall(r"\$(\w+)", sql)) if name in available}
+
+
 def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, night: date) -> list[str]:
-    """Create or replace every mart from the warehouse as it stood on ``night``, in one transaction."""
+    """Create or replace every mart from the warehouse as it stood on ``night``, in one transaction.
+
+    Marts see ``fake_latest``, each record's latest fake score as of the night, and the trust-grade
+    cut-offs (``$grade_a`` .. ``$grade_d``) from the fake-signal config.
+    """
     names = mart_names(settings)
+    grades = FakeConfig.load(settings.fake_signals_path).grades
+    available: dict[str, Any] = {"night": night, **{f"grade_{k.lower()}": v for k, v in grades.items()}}
+    run(con, sql_text(settings, "core/fake_latest"), {"night": night})
     run(con, "begin transaction")
     try:
         for name in names:
-            run(con, sql_text(settings, f"marts/{name}"), {"night": night})
+            sql = sql_text(settings, f"marts/{name}")
+            run(con, sql, _params(sql, available))
         run(con, "commit")
     except Exception:
         run(con, "rollback")

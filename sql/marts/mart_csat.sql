@@ -14,8 +14,13 @@ review_rows as (
         coalesce(seller_id, '(unknown)') as seller_id,
         coalesce(channel, '(unknown)') as channel,
         cast(date_trunc('week', review_date) as date) as week,
-        rating
+        rating,
+        1 - coalesce(fake_latest.fake_probability, 0.0) as trust
     from reviews
+    left join fake_latest
+        on fake_latest.kind = 'reviews'
+        and fake_latest.source = reviews.source
+        and fake_latest.record_id = reviews.review_id
     where first_seen <= $night
 ),
 
@@ -26,8 +31,13 @@ feedback_rows as (
         coalesce(seller_id, '(unknown)') as seller_id,
         coalesce(channel, '(unknown)') as channel,
         cast(date_trunc('week', feedback_date) as date) as week,
-        rating
+        rating,
+        1 - coalesce(fake_latest.fake_probability, 0.0) as trust
     from seller_feedback
+    left join fake_latest
+        on fake_latest.kind = 'seller_feedback'
+        and fake_latest.source = seller_feedback.source
+        and fake_latest.record_id = seller_feedback.feedback_id
     where first_seen <= $night
 ),
 
@@ -49,7 +59,10 @@ grouped as (
         coalesce(product_id, seller_id, channel, strftime(week, '%Y-%m-%d')) as key,
         count(*) as n,
         round(avg(rating), 3) as avg_rating,
-        round(avg(case when rating >= 4 then 1.0 else 0.0 end), 4) as csat
+        round(avg(case when rating >= 4 then 1.0 else 0.0 end), 4) as csat,
+        -- trust-weighted: each rating counts (1 - its fake_probability)
+        round(sum(rating * trust) / nullif(sum(trust), 0), 3) as avg_rating_trusted,
+        round(sum(case when rating >= 4 then trust else 0.0 end) / nullif(sum(trust), 0), 4) as csat_trusted
     from rated
     group by grouping sets ((kind, product_id), (kind, seller_id), (kind, channel), (kind, week))
 ),
@@ -62,7 +75,9 @@ kept as (
         case when grain = 'product' then coalesce(product_titles.product_title, key) else key end as label,
         n,
         avg_rating,
-        csat
+        csat,
+        avg_rating_trusted,
+        csat_trusted
     from grouped
     left join product_titles on grouped.grain = 'product' and product_titles.product_id = grouped.key
     where key is not null

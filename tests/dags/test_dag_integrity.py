@@ -157,7 +157,8 @@ def test_nightly_tasks_and_dependencies(nightly: Any) -> None:
         "ingest_file": ["plan_scoring"],
         "plan_scoring": ["score_shard"],
         "score_shard": ["merge_scores"],
-        "merge_scores": ["build_marts"],
+        "merge_scores": ["detect_fakes"],
+        "detect_fakes": ["build_marts"],
         "build_marts": ["write_report"],
         "write_report": [],
     }
@@ -181,7 +182,7 @@ def test_nightly_scoring_runs_shards_in_parallel_and_merges_once(nightly: Any) -
 
 def test_nightly_marts_still_build_when_there_is_nothing_to_ingest(nightly: Any) -> None:
     # A mapped task over zero items is skipped; "none_failed" lets the rest of the night run anyway.
-    for task_id in ("plan_scoring", "merge_scores", "build_marts"):
+    for task_id in ("plan_scoring", "merge_scores", "detect_fakes", "build_marts"):
         assert nightly.task_dict[task_id].trigger_rule == "none_failed", task_id
     assert nightly.task_dict["write_report"].trigger_rule == "all_success"
 
@@ -229,6 +230,10 @@ class FakeNightly(types.ModuleType):
         self.calls.append(("merge_scores", settings, {"night": night, "scored": scored}))
         return 7
 
+    def detect_fakes(self, settings: Any, night: str) -> dict[str, Any]:
+        self.calls.append(("detect_fakes", settings, {"night": night}))
+        return {"scored": 7, "suspicious": 1}
+
     def build_marts(self, settings: Any, night: str) -> list[str]:
         self.calls.append(("build_marts", settings, {"night": night}))
         return ["mart_daily"]
@@ -261,12 +266,14 @@ def test_each_task_calls_its_pipeline_function_with_the_logical_date(
     shards = _body(nightly, "plan_scoring")(ds="2026-11-20")
     scored = [_body(nightly, "score_shard")(shard) for shard in shards]
     added = _body(nightly, "merge_scores")(scored, ds="2026-11-20")
+    fakes = _body(nightly, "detect_fakes")(ds="2026-11-20")
     marts = _body(nightly, "build_marts")(ds="2026-11-20")
     report = _body(nightly, "write_report")(ds="2026-11-20")
 
     assert files == [{"kind": "reviews", "source": "shop_csv", "path": "/landing/a.csv"}]
     assert summary == {"status": "succeeded", "rows_loaded": 3}
     assert added == 7
+    assert fakes == {"scored": 7, "suspicious": 1}
     assert marts == ["mart_daily"]
     assert report == "/reports/2026-11-20"
     assert [(name, kwargs) for name, _, kwargs in fake_nightly.calls] == [
@@ -278,6 +285,7 @@ def test_each_task_calls_its_pipeline_function_with_the_logical_date(
         ("plan_scoring", {"night": "2026-11-20"}),
         ("score_shard", {"shard": "/scoring/pending-00000.parquet"}),
         ("merge_scores", {"night": "2026-11-20", "scored": ["/scoring/scores-00000.parquet"]}),
+        ("detect_fakes", {"night": "2026-11-20"}),
         ("build_marts", {"night": "2026-11-20"}),
         ("write_report", {"night": "2026-11-20"}),
     ]

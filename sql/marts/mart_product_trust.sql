@@ -1,0 +1,60 @@
+create or replace table mart_product_trust as
+with product_titles as (
+    select product_id, max(product_title) as product_title, max(seller_id) as seller_id
+    from reviews
+    where first_seen <= $night
+    group by product_id
+),
+
+scored as (
+    select
+        reviews.product_id,
+        reviews.rating,
+        coalesce(fake_latest.fake_probability, 0.0) as fake_probability,
+        coalesce(fake_latest.suspicious, false) as suspicious,
+        fake_latest.fake_reasons
+    from reviews
+    left join fake_latest
+        on fake_latest.kind = 'reviews'
+        and fake_latest.source = reviews.source
+        and fake_latest.record_id = reviews.review_id
+    where reviews.first_seen <= $night and reviews.product_id is not null
+),
+
+grouped as (
+    select
+        product_id,
+        count(*) as n_reviews,
+        count(*) filter (where suspicious) as n_suspicious,
+        avg(case when suspicious then 1.0 else 0.0 end) as suspicious_share,
+        avg(rating) as avg_rating_raw,
+        -- trust-weighted: each review counts (1 - fake_probability)
+        sum(rating * (1 - fake_probability)) / nullif(sum(1 - fake_probability), 0) as avg_rating_trusted,
+        avg(rating) filter (where not suspicious) as avg_rating_excluding_suspicious,
+        mode(fake_reasons) filter (where suspicious) as typical_reason
+    from scored
+    group by product_id
+)
+
+select
+    grouped.product_id,
+    coalesce(product_titles.product_title, grouped.product_id) as product_title,
+    product_titles.seller_id,
+    grouped.n_reviews,
+    grouped.n_suspicious,
+    round(grouped.suspicious_share, 4) as suspicious_share,
+    case
+        when grouped.suspicious_share < $grade_a then 'A'
+        when grouped.suspicious_share < $grade_b then 'B'
+        when grouped.suspicious_share < $grade_c then 'C'
+        when grouped.suspicious_share < $grade_d then 'D'
+        else 'F'
+    end as trust_grade,
+    round(grouped.avg_rating_raw, 3) as avg_rating_raw,
+    round(grouped.avg_rating_trusted, 3) as avg_rating_trusted,
+    round(grouped.avg_rating_excluding_suspicious, 3) as avg_rating_excluding_suspicious,
+    round(grouped.avg_rating_trusted - grouped.avg_rating_raw, 3) as rating_shift,
+    grouped.typical_reason
+from grouped
+left join product_titles using (product_id)
+order by grouped.suspicious_share desc, grouped.n_reviews desc, grouped.product_id

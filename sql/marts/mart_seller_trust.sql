@@ -1,0 +1,49 @@
+create or replace table mart_seller_trust as
+with scored as (
+    select
+        coalesce(seller_feedback.seller_id, '(unknown)') as seller_id,
+        seller_feedback.rating,
+        coalesce(fake_latest.fake_probability, 0.0) as fake_probability,
+        coalesce(fake_latest.suspicious, false) as suspicious,
+        fake_latest.fake_reasons
+    from seller_feedback
+    left join fake_latest
+        on fake_latest.kind = 'seller_feedback'
+        and fake_latest.source = seller_feedback.source
+        and fake_latest.record_id = seller_feedback.feedback_id
+    where seller_feedback.first_seen <= $night
+),
+
+grouped as (
+    select
+        seller_id,
+        count(*) as n_feedback,
+        count(*) filter (where suspicious) as n_suspicious,
+        avg(case when suspicious then 1.0 else 0.0 end) as suspicious_share,
+        avg(rating) as avg_rating_raw,
+        sum(rating * (1 - fake_probability)) / nullif(sum(1 - fake_probability), 0) as avg_rating_trusted,
+        avg(rating) filter (where not suspicious) as avg_rating_excluding_suspicious,
+        mode(fake_reasons) filter (where suspicious) as typical_reason
+    from scored
+    group by seller_id
+)
+
+select
+    seller_id,
+    n_feedback,
+    n_suspicious,
+    round(suspicious_share, 4) as suspicious_share,
+    case
+        when suspicious_share < $grade_a then 'A'
+        when suspicious_share < $grade_b then 'B'
+        when suspicious_share < $grade_c then 'C'
+        when suspicious_share < $grade_d then 'D'
+        else 'F'
+    end as trust_grade,
+    round(avg_rating_raw, 3) as avg_rating_raw,
+    round(avg_rating_trusted, 3) as avg_rating_trusted,
+    round(avg_rating_excluding_suspicious, 3) as avg_rating_excluding_suspicious,
+    round(avg_rating_trusted - avg_rating_raw, 3) as rating_shift,
+    typical_reason
+from grouped
+order by suspicious_share desc, n_feedback desc, seller_id
