@@ -292,12 +292,19 @@ def score(
     threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
     batch_size: Annotated[int, typer.Option(help="Texts per encoder batch.")] = 32,
 ) -> None:
-    """Score reviews: language, sentiment with probabilities, star estimate, model version."""
+    """Score reviews: language, sentiment, star estimate, fake probability with reasons, model version.
+
+    With product_id, reviewer_id, rating and review_date columns the fake probability also weighs how
+    the file's reviewers behave (bursts, near-duplicates, rings); without them it is text-only.
+    """
+    from pipeline.fake.signals import FakeConfig
     from pipeline.scoring.score import score_file
     from pipeline.scoring.service import open_scorer
+    from pipeline.warehouse import sql_text
 
     settings = Settings.from_env()
     try:
+        fakes = FakeConfig.load(settings.fake_signals_path)
         with console.status("Loading the encoder and heads…"):
             scorer = open_scorer(settings, threads=threads)
         with _progress() as progress:
@@ -311,6 +318,8 @@ def score(
                     scorer.store,
                     progress=lambda n: progress.advance(task, n),
                     batch_size=batch_size,
+                    fakes=fakes,
+                    sql=lambda name: sql_text(settings, name),
                 )
             finally:
                 scorer.close()

@@ -110,3 +110,89 @@ def detect_fakes(
         "changed": int(changed[0][0]),
         "signals_version": config.version,
     }
+
+
+OPINION_COLUMNS = ("kind", "source", "record_id", "content_hash", "target_id", "reviewer_key", "rating",
+                   "posted_on", "verified", "text", "p_deceptive", "p_generated")  # fmt: skip
+BEHAVIOUR_COLUMNS = ("product_id", "reviewer_id", "rating", "review_date")
+
+
+def _flag(value: Any) -> bool | None:
+    """A verified-purchase cell as True/False, or None when blank or missing."""
+    if value is None or value != value or str(value).strip() == "":
+        return None
+    return str(value).strip().lower() in ("1", "true", "yes", "y", "t")
+
+
+def _key(value: Any) -> str | None:
+    """An id cell as a string; blank or missing ids are unknown, not one shared account or product."""
+    if value is None or value != value or str(value).strip() == "":
+        return None
+    return str(value)
+
+
+class FileOpinions:
+    """The ``opinions`` of one input file for ``reviewpulse score``, gathered chunk by chunk in DuckDB.
+
+    The behavioural signals use whichever of ``product_id``, ``reviewer_id``, ``rating``,
+    ``review_date`` and ``verified_purchase`` the file has (all four of ``BEHAVIOUR_COLUMNS`` give the
+    full set); without them the score is text-only (the detectors and short text). Texts go to the
+    DuckDB file, not to memory; a repeated ``review_id`` keeps its last row, as in the scores.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.rows = con, 0
+        cols = ", ".join(f"{c} {t}" for c, t in zip(OPINION_COLUMNS, (
+            "varchar", "varchar", "varchar", "varchar", "varchar", "varchar", "integer", "date", "boolean",
+            "varchar", "double", "double"), strict=True))  # fmt: skip
+        con.execute(f"create table opinion_rows (seq bigint, {cols})")
+
+    @staticmethod
+    def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+        return frame[name] if name in frame else pd.Series([None] * len(frame), index=frame.index)
+
+    def add(self, chunk: pd.DataFrame, texts: list[str], scores: pd.DataFrame) -> None:
+        """Add one input chunk, the texts the encoder read, and that chunk's text scores."""
+        from pipeline.scoring.engine import text_key
+
+        verified = self._column(chunk, "verified_purchase").map(_flag)
+        posted = pd.to_datetime(self._column(chunk, "review_date"), errors="coerce", utc=True).dt.date
+        frame = pd.DataFrame({
+            "seq": range(self.rows, self.rows + len(chunk)), "kind": "reviews", "source": "input",
+            "record_id": chunk["review_id"].astype(str).to_numpy(),
+            "content_hash": [text_key(t) for t in texts],
+            "target_id": self._column(chunk, "product_id").to_numpy(),
+            "reviewer_key": self._column(chunk, "reviewer_id").to_numpy(),
+            "rating": pd.to_numeric(self._column(chunk, "rating"), errors="coerce").to_numpy(),
+            "posted_on": posted.to_numpy(),
+            "verified": verified.to_numpy(), "text": texts,
+            "p_deceptive": self._column(scores.set_index(chunk.index), "p_deceptive").to_numpy(),
+            "p_generated": self._column(scores.set_index(chunk.index), "p_generated").to_numpy(),
+        })  # fmt: skip
+        for column in ("target_id", "reviewer_key"):  # blank ids are unknown, not one shared account
+            frame[column] = frame[column].map(
+                lambda v: None if v is None or str(v).strip() in ("", "nan") else str(v)
+            )
+        self.con.register("chunk_rows", frame)
+        try:
+            self.con.execute(
+                "insert into opinion_rows select seq, kind, source, record_id, content_hash, target_id, "
+                "reviewer_key, case when rating between 1 and 5 then cast(rating as integer) end, "
+                "cast(posted_on as date), cast(verified as boolean), text, cast(p_deceptive as double), "
+                "cast(p_generated as double) from chunk_rows"
+            )
+        finally:
+            self.con.unregister("chunk_rows")
+        self.rows += len(chunk)
+
+    def score(self, config: FakeConfig, sql: Callable[[str], str]) -> pd.DataFrame:
+        """``review_id, fake_probability, fake_reasons`` for every distinct review id."""
+        self.con.execute(sql("schema/08_text_signatures"))
+        self.con.execute(
+            "create or replace temp table opinions as select * exclude (seq) from opinion_rows "
+            "qualify row_number() over (partition by record_id order by seq desc) = 1"
+        )
+        scored = score_opinions(self.con, config, sql)
+        return scored[["record_id", "fake_probability", "fake_reasons"]].rename(
+            columns={"record_id": "review_id"}
+        )

@@ -37,6 +37,10 @@ DEFAULT_CONFIG = REPO_ROOT / "models" / "fake-signals" / "signals.yaml"
 MAX_REASONS = 3
 
 
+def _target(row: Any) -> str:
+    return "seller" if row.kind == "seller_feedback" else "product"
+
+
 def _stars(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
@@ -129,8 +133,9 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "dense_block",
-        "the account belongs to a dense block: a group of accounts that together reviewed the same "
-        "products, far denser than the rest of the graph (FRAUDAR-style peeling, pipeline/fake/dense.py)",
+        "written by an account in a dense block: a group of accounts that reviewed the same products at "
+        "the same time, far denser than the rest of the graph (FRAUDAR-style peeling, "
+        "pipeline/fake/dense.py); it marks every review of such an account, not only those inside the block",
         lambda r: str(r.block_reason),
     ),
 )

@@ -10,14 +10,18 @@ The input is read and written in chunks, so memory stays bounded whatever the fi
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.errors import BatchError
+from pipeline.fake.detect import FileOpinions
+from pipeline.fake.signals import FakeConfig
 from pipeline.scoring.encoder import Encoder
 from pipeline.scoring.engine import EmbeddingStore, encode
 from pipeline.scoring.heads import HeadSet
@@ -80,6 +84,9 @@ def score_frame(
     return out[list(OUTPUT_COLUMNS) + extra]
 
 
+FAKE_COLUMNS = ("fake_probability", "p_deceptive", "p_generated", "fake_reasons")
+
+
 def score_file(
     input_path: Path,
     output_path: Path,
@@ -88,48 +95,93 @@ def score_file(
     store: EmbeddingStore | None = None,
     progress: Callable[[int], None] | None = None,
     batch_size: int = 32,
+    fakes: FakeConfig | None = None,
+    sql: Callable[[str], str] | None = None,
 ) -> int:
     """Score every review of ``input_path`` into ``output_path``, chunk by chunk; returns rows written.
 
-    Rows are written as they are scored. Should an id repeat, the file is rewritten once at the end
-    keeping each id's last row (only the small score rows are read back for that).
+    Text scores are written to a partial file as they come. With ``fakes`` (the fake-signal config) and
+    ``sql`` (SQL text by name), the file's reviews also get ``fake_probability`` and ``fake_reasons``:
+    behavioural signals over the whole file where it has product, reviewer, rating and date columns,
+    text-only otherwise (``pipeline.fake.detect.FileOpinions``). The final file is written by DuckDB
+    from the partial one, keeping each repeated id's last row, so neither texts nor all scores sit in
+    memory at once.
     """
     parquet = output_path.suffix.lower() == ".parquet"
     if not parquet and output_path.suffix.lower() != ".csv":
         raise BatchError(f"{output_path.name}: output must end in .csv or .parquet")
+    if fakes is not None and sql is None:
+        raise ValueError("fake scoring needs the SQL lookup too")
     output_path.parent.mkdir(parents=True, exist_ok=True)
     partial = output_path.with_name(output_path.name + ".partial")
     partial.unlink(missing_ok=True)
-    seen: set[str] = set()
-    repeated = False
+    rows = 0
     writer: pq.ParquetWriter | None = None
-    try:
-        for chunk in _chunks(input_path):
-            missing = [c for c in REQUIRED if c not in chunk.columns]
-            if missing:
-                raise BatchError(f"{input_path.name}: required column missing: {', '.join(missing)}")
-            scored = score_frame(chunk, encoder, heads, store, progress, batch_size)
-            ids = scored["review_id"]
-            repeated = repeated or bool(ids.duplicated().any()) or not seen.isdisjoint(ids)
-            seen.update(ids)
-            if parquet:
-                table = pa.Table.from_pandas(scored, preserve_index=False)
-                writer = writer or pq.ParquetWriter(partial, table.schema)
-                writer.write_table(table)
-            else:
-                scored.to_csv(partial, mode="a", header=not partial.exists(), index=False)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    finally:
-        if writer is not None:
-            writer.close()
-    if not seen:
-        partial.unlink(missing_ok=True)
-        raise BatchError(f"{input_path.name}: no rows to score")
-    if repeated:
-        frame = pd.read_parquet(partial) if parquet else pd.read_csv(partial, dtype={"review_id": str})
-        frame = frame.drop_duplicates("review_id", keep="last")
-        frame.to_parquet(partial, index=False) if parquet else frame.to_csv(partial, index=False)
-    partial.replace(output_path)
-    return len(seen)
+    with tempfile.TemporaryDirectory(prefix="reviewpulse-score-") as tmp:
+        con = duckdb.connect(str(Path(tmp) / "score.duckdb"))
+        try:
+            opinions = FileOpinions(con) if fakes is not None else None
+            try:
+                for chunk in _chunks(input_path):
+                    missing = [c for c in REQUIRED if c not in chunk.columns]
+                    if missing:
+                        raise BatchError(f"{input_path.name}: required column missing: {', '.join(missing)}")
+                    scored = score_frame(chunk, encoder, heads, store, progress, batch_size)
+                    if opinions is not None:
+                        opinions.add(chunk, review_text(chunk).tolist(), scored)
+                    scored.insert(0, "_seq", range(rows, rows + len(scored)))
+                    rows += len(scored)
+                    if parquet:
+                        table = pa.Table.from_pandas(scored, preserve_index=False)
+                        writer = writer or pq.ParquetWriter(partial, table.schema)
+                        writer.write_table(table)
+                    else:
+                        scored.to_csv(partial, mode="a", header=not partial.exists(), index=False)
+            finally:
+                if writer is not None:
+                    writer.close()
+            if not rows:
+                raise BatchError(f"{input_path.name}: no rows to score")
+            written = _finish(con, partial, output_path, parquet, opinions, fakes, sql)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        finally:
+            con.close()
+    partial.unlink(missing_ok=True)
+    return written
+
+
+def _reader(path: Path, parquet: bool) -> str:
+    quoted = "'" + str(path).replace("'", "''") + "'"
+    return f"read_parquet({quoted})" if parquet else f"read_csv({quoted}, all_varchar = true, header = true)"
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection, partial: Path, output_path: Path, parquet: bool,
+    opinions: FileOpinions | None, fakes: FakeConfig | None, sql: Callable[[str], str] | None,
+) -> int:  # fmt: skip
+    """Write the output: the last row per review_id, in input order, with the fake columns if asked."""
+    con.execute(f"create table scores as select * from {_reader(partial, parquet)}")
+    present = {r[0] for r in con.execute("select column_name from (describe scores)").fetchall()}
+    for column in ("p_deceptive", "p_generated"):
+        if column not in present:
+            con.execute(f"alter table scores add column {column} double")
+    fake_select = ""
+    if opinions is not None and fakes is not None and sql is not None:
+        con.register("fake_rows", opinions.score(fakes, sql))
+        con.execute("create table fake as select * from fake_rows")
+        con.unregister("fake_rows")
+        fake_select = ", fake.fake_probability, fake.fake_reasons"
+    columns = [c for c in (r[0] for r in con.execute("select column_name from (describe scores)").fetchall())
+               if c not in ("_seq", "fake_probability", "fake_reasons")]  # fmt: skip
+    join = "left join fake using (review_id)" if fake_select else ""
+    target = "'" + str(partial.with_name(partial.name + ".out")).replace("'", "''") + "'"
+    options = "(format parquet)" if parquet else "(format csv, header true)"
+    con.execute(
+        f"copy (select {', '.join(f'scores.{c}' for c in columns)}{fake_select} from scores {join} "
+        "qualify row_number() over (partition by scores.review_id order by scores._seq desc) = 1 "
+        f"order by scores._seq) to {target} {options}"
+    )
+    partial.with_name(partial.name + ".out").replace(output_path)
+    return int(con.execute("select count(distinct review_id) from scores").fetchall()[0][0])

@@ -55,6 +55,13 @@ target_windows as (
     group by d.kind, d.target_id, d.posted_on
 ),
 
+dense_accounts as (
+    -- an account caught in a ring is suspect in all its reviews, not only those inside the block
+    select kind, reviewer_key, min(block_id) as block_id, min(block_reason) as block_reason
+    from dense_members
+    group by kind, reviewer_key
+),
+
 joined as (
     select
         o.kind,
@@ -90,8 +97,7 @@ joined as (
         on rd.kind = o.kind and rd.reviewer_key = o.reviewer_key and rd.posted_on = o.posted_on
     left join near_duplicates as nd
         on nd.kind = o.kind and nd.source = o.source and nd.record_id = o.record_id
-    left join dense_members as db
-        on db.kind = o.kind and db.target_id = o.target_id and db.reviewer_key = o.reviewer_key
+    left join dense_accounts as db on db.kind = o.kind and db.reviewer_key = o.reviewer_key
 ),
 
 expected as (
