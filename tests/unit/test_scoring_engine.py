@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from pipeline.errors import BatchError, ReviewPulseError
 from pipeline.scoring.encoder import Encoder
 from pipeline.scoring.engine import EmbeddingStore, encode
 from pipeline.scoring.heads import HeadSet, LinearHead, SentimentHead, StarsHead, load_heads
-from pipeline.scoring.score import OUTPUT_COLUMNS, score_file
+from pipeline.scoring.score import FAKE_COLUMNS, OUTPUT_COLUMNS, score_file
 
 WORDS = [
     "great",
@@ -195,3 +196,57 @@ def test_heads_setting_takes_several_folders() -> None:
         {"REVIEWPULSE_HEADS": os.pathsep.join(["/m/a", "/m/b"]), "REVIEWPULSE_INT8": "1"}
     )
     assert both.heads_dirs == (Path("/m/a"), Path("/m/b")) and both.int8
+
+
+def _fake_kwargs() -> dict[str, Any]:
+    from pipeline.fake.signals import FakeConfig
+    from pipeline.settings import Settings
+    from pipeline.warehouse import sql_text
+
+    settings = Settings.from_env({})
+    return {
+        "fakes": FakeConfig.load(settings.fake_signals_path),
+        "sql": lambda name: sql_text(settings, name),
+    }
+
+
+def test_score_file_adds_behavioural_fake_scores_when_the_file_has_reviewers(
+    tiny: CountingEncoder, tmp_path: Path
+) -> None:
+    rows = []
+    for i in range(40):  # ordinary reviews spread over two months
+        rows.append({"review_id": f"n{i}", "text": "the box was late and it broke", "product_id": f"p{i % 8}",
+                     "reviewer_id": f"u{i}", "rating": 1 + i % 5, "verified_purchase": "true",
+                     "review_date": f"2026-0{1 + i % 2}-{1 + i % 28:02d}"})  # fmt: skip
+    for r in range(6):  # a ring: six accounts, the same three products, five stars, the same two days
+        for p in range(3):
+            rows.append({"review_id": f"ring{r}{p}", "text": "love it, great price, very good",
+                         "product_id": f"p{p}", "reviewer_id": f"ring{r}", "rating": 5,
+                         "verified_purchase": "false", "review_date": f"2026-02-{10 + (r + p) % 2}"})  # fmt: skip
+    source = tmp_path / "in.csv"
+    pd.DataFrame(rows).to_csv(source, index=False)
+    target = tmp_path / "out.csv"
+    assert score_file(source, target, tiny, _heads(), **_fake_kwargs()) == len(rows)
+    got = pd.read_csv(target).set_index("review_id")
+    assert set(FAKE_COLUMNS) <= set(got.columns) and list(got.columns[: len(OUTPUT_COLUMNS) - 1]) == list(
+        OUTPUT_COLUMNS[1:]
+    )
+    ring = got.index.str.startswith("ring")
+    assert got.loc[ring, "fake_probability"].min() > got.loc[~ring, "fake_probability"].max()
+    assert got.loc[ring, "fake_reasons"].str.contains("accounts that").all()  # the dense block, in words
+    assert got.loc[ring, "fake_reasons"].str.contains(r"\(\+0\.\d\d\)").all()
+
+
+def test_score_file_gives_a_text_only_fake_score_without_reviewer_columns(
+    tiny: CountingEncoder, tmp_path: Path
+) -> None:
+    source = tmp_path / "in.jsonl"
+    pd.DataFrame(
+        {"review_id": ["a", "b", "a"], "text": ["ok", "the box was late and it broke", "great"]}
+    ).to_json(source, orient="records", lines=True)
+    target = tmp_path / "out.parquet"
+    assert score_file(source, target, tiny, _heads(), **_fake_kwargs()) == 2
+    got = pd.read_parquet(target).set_index("review_id")
+    assert got["fake_probability"].between(0, 1).all()
+    assert "very short text (1 word)" in got.loc["a", "fake_reasons"]  # the last "a" row: "great"
+    assert got.loc["b", "fake_probability"] < got.loc["a", "fake_probability"]
