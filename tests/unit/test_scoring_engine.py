@@ -222,7 +222,8 @@ def test_score_file_adds_behavioural_fake_scores_when_the_file_has_reviewers(
         for p in range(3):
             rows.append({"review_id": f"ring{r}{p}", "text": "love it, great price, very good",
                          "product_id": f"p{p}", "reviewer_id": f"ring{r}", "rating": 5,
-                         "verified_purchase": "false", "review_date": f"2026-02-{10 + (r + p) % 2}"})  # fmt: skip
+                         "verified_purchase": "false",
+                         "review_date": f"2026-02-{10 + (r + p) % 2}"})  # fmt: skip
     source = tmp_path / "in.csv"
     pd.DataFrame(rows).to_csv(source, index=False)
     target = tmp_path / "out.csv"
