@@ -23,6 +23,11 @@ def _params(sql: str, available: dict[str, Any]) -> dict[str, Any]:
     return {name: available[name] for name in set(re.findall(r"\$(\w+)", sql)) if name in available}
 
 
+def load_fake_latest(con: duckdb.DuckDBPyConnection, settings: Settings, night: date) -> None:
+    """``fake_latest``: each record's latest fake score as of ``night`` (a temp table of ``con``)."""
+    run(con, sql_text(settings, "core/fake_latest"), {"night": night})
+
+
 def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, night: date) -> list[str]:
     """Create or replace every mart from the warehouse as it stood on ``night``, in one transaction.
 
@@ -32,7 +37,7 @@ def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, night: date)
     names = mart_names(settings)
     grades = FakeConfig.load(settings.fake_signals_path).grades
     available: dict[str, Any] = {"night": night, **{f"grade_{k.lower()}": v for k, v in grades.items()}}
-    run(con, sql_text(settings, "core/fake_latest"), {"night": night})
+    load_fake_latest(con, settings, night)
     run(con, "begin transaction")
     try:
         for name in names:

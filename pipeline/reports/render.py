@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from pipeline import __version__
 from pipeline.reports.charts import bar_chart, line_chart
-from pipeline.reports.marts import mart_names
+from pipeline.reports.marts import load_fake_latest, mart_names
 from pipeline.settings import Settings
 
 MIN_REVIEWS_FOR_RANKING = 5
@@ -40,7 +40,22 @@ def _headline(con: duckdb.DuckDBPyConnection, night: date) -> dict[str, Any]:
             (select avg(case when rating >= 4 then 1.0 else 0.0 end) from f),
             (select count(*) from quarantine where night <= $night),
             (select count(*) from quarantine where night = $night),
-            (select count(distinct language) from r)
+            (select count(distinct language) from r),
+            (select round(sum(rating * (1 - coalesce(fake_probability, 0)))
+                          / sum(1 - coalesce(fake_probability, 0)), 2)
+             from r left join fake_latest as k
+                on k.kind = 'reviews' and k.source = r.source and k.record_id = r.review_id),
+            (select sum(case when rating >= 4 then 1 - coalesce(fake_probability, 0) else 0 end)
+                    / sum(1 - coalesce(fake_probability, 0))
+             from r left join fake_latest as k
+                on k.kind = 'reviews' and k.source = r.source and k.record_id = r.review_id),
+            (select avg(case when k.suspicious then 1.0 else 0.0 end)
+             from r left join fake_latest as k
+                on k.kind = 'reviews' and k.source = r.source and k.record_id = r.review_id),
+            (select sum(case when rating >= 4 then 1 - coalesce(fake_probability, 0) else 0 end)
+                    / sum(1 - coalesce(fake_probability, 0))
+             from f left join fake_latest as k
+                on k.kind = 'seller_feedback' and k.source = f.source and k.record_id = f.feedback_id)
         """,
         {"night": night},
     ).fetchall()[0]
@@ -56,6 +71,10 @@ def _headline(con: duckdb.DuckDBPyConnection, night: date) -> dict[str, Any]:
         "quarantined",
         "quarantined_tonight",
         "languages",
+        "review_avg_rating_trusted",
+        "review_csat_trusted",
+        "review_suspicious_share",
+        "feedback_csat_trusted",
     ]
     return dict(zip(keys, row, strict=True))
 
@@ -94,6 +113,38 @@ def _sentiment_trend(sentiment: pd.DataFrame) -> str:
     )
 
 
+def _trust_context(
+    con: duckdb.DuckDBPyConnection, marts: dict[str, pd.DataFrame], night: date
+) -> dict[str, Any]:
+    """The trust section: grades, raw beside trust-weighted ratings, and suspicious reviews with reasons."""
+    products = marts["mart_product_trust"]
+    grades = ["A", "B", "C", "D", "F"]
+    counts = products["trust_grade"].value_counts()
+    examples = _frame(
+        con,
+        """
+        select r.product_id, coalesce(r.product_title, r.product_id) as product, r.rating,
+               left(coalesce(r.title || '. ', '') || r.text, 160) as excerpt,
+               k.fake_probability, k.fake_reasons
+        from reviews as r
+        inner join fake_latest as k
+            on k.kind = 'reviews' and k.source = r.source and k.record_id = r.review_id
+        where r.first_seen <= $night and k.suspicious
+        order by k.fake_probability desc, r.review_id
+        limit 12
+        """,
+        {"night": night},
+    )
+    return {
+        "grade_chart": bar_chart(
+            grades, [float(counts.get(g, 0)) for g in grades], value_format="{:.0f}", color="#9333ea"
+        ),  # fmt: skip
+        "trust_products": products.head(15).to_dict("records"),
+        "trust_sellers": marts["mart_seller_trust"].to_dict("records"),
+        "suspicious_examples": examples.to_dict("records"),
+    }
+
+
 def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date) -> Path:
     """Render the report for ``night`` from the marts (build them first) and return its folder."""
     out = settings.report_path(night.isoformat())
@@ -101,6 +152,7 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
     marts = {name: _frame(con, f'select * from "{name}"') for name in mart_names(settings)}
     for name, frame in marts.items():
         frame.to_csv(out / f"{name}.csv", index=False)
+    load_fake_latest(con, settings, night)
 
     headline = _headline(con, night)
     dist = marts["mart_rating_distribution"]
@@ -146,6 +198,7 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
         "seller_weeks": marts["mart_seller_weekly"].sort_values(["seller_id", "week"]).to_dict("records"),
         "ingest": marts["mart_ingest_quality"].to_dict("records"),
         "quarantine": marts["mart_quarantine_reasons"].to_dict("records"),
+        **_trust_context(con, marts, night),
         "csv_files": sorted(f"{name}.csv" for name in marts),
         "min_n": MIN_REVIEWS_FOR_RANKING,
     }
