@@ -75,8 +75,8 @@ def find_dense_blocks(
     max_blocks: int = 5,
     min_reviewers: int = 3,
     min_products: int = 2,
-    min_relative_density: float = 1.5,
-    min_fill: float = 0.5,
+    min_relative_density: float = 1.2,
+    min_fill: float = 0.6,
 ) -> list[DenseBlock]:
     """Find up to ``max_blocks`` dense reviewer x product blocks (usually densest first).
 
