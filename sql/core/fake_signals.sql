@@ -57,9 +57,33 @@ target_windows as (
 
 dense_accounts as (
     -- an account caught in a ring is suspect in all its reviews, not only those inside the block
-    select kind, reviewer_key, min(block_id) as block_id, min(block_reason) as block_reason
+    select kind, reviewer_key, min(block_id) as block_id, arg_min(block_reason, block_id) as block_reason
     from dense_members
     group by kind, reviewer_key
+),
+
+kind_windows as (
+    -- every product's (seller's) reviews in the same window: a site-wide surge (a sale, a holiday, a
+    -- backlog imported at once) raises all products together and is not a burst of one of them
+    select
+        d.kind,
+        d.posted_on,
+        sum(w.day_n) as kind_window_n
+    from (select distinct kind, posted_on from target_days) as d
+    inner join target_days as w
+        on w.kind = d.kind
+        and w.posted_on between d.posted_on - cast($burst_half_window as integer)
+        and d.posted_on + cast($burst_half_window as integer)
+    group by d.kind, d.posted_on
+),
+
+kind_stats as (
+    select
+        kind,
+        sum(day_n) as kind_n,
+        greatest(date_diff('day', min(posted_on), max(posted_on)) + 1, 1) as kind_span_days
+    from target_days
+    group by kind
 ),
 
 joined as (
@@ -80,6 +104,9 @@ joined as (
         t.target_first,
         greatest(date_diff('day', t.target_first, t.target_last) + 1, 1) as target_span_days,
         w.window_n,
+        kw.kind_window_n,
+        ks.kind_n,
+        ks.kind_span_days,
         r.reviewer_n,
         r.reviewer_extreme_share,
         r.reviewer_all_five,
@@ -92,6 +119,8 @@ joined as (
     left join target_stats as t on t.kind = o.kind and t.target_id = o.target_id
     left join target_windows as w
         on w.kind = o.kind and w.target_id = o.target_id and w.posted_on = o.posted_on
+    left join kind_windows as kw on kw.kind = o.kind and kw.posted_on = o.posted_on
+    left join kind_stats as ks on ks.kind = o.kind
     left join reviewer_stats as r on r.kind = o.kind and r.reviewer_key = o.reviewer_key
     left join reviewer_days as rd
         on rd.kind = o.kind and rd.reviewer_key = o.reviewer_key and rd.posted_on = o.posted_on
@@ -100,14 +129,30 @@ joined as (
     left join dense_accounts as db on db.kind = o.kind and db.reviewer_key = o.reviewer_key
 ),
 
+paced as (
+    select
+        *,
+        -- the window's expected count at the product's usual pace outside the window ...
+        (target_n - window_n) * (2 * $burst_half_window + 1)
+        / greatest(target_span_days - (2 * $burst_half_window + 1), 2 * $burst_half_window + 1) as usual_n,
+        -- ... times how much busier every other product is in this window than usual (at least 1)
+        greatest(
+            (kind_window_n - window_n)
+            / nullif(
+                (kind_n - target_n) * (2 * $burst_half_window + 1)
+                / greatest(kind_span_days, 2 * $burst_half_window + 1),
+                0
+            ),
+            1.0
+        ) as surge
+    from joined
+),
+
 expected as (
     select
         *,
-        -- the window's expected count at the product's usual pace outside the window
-        (target_n - window_n) * (2 * $burst_half_window + 1)
-        / greatest(target_span_days - (2 * $burst_half_window + 1), 2 * $burst_half_window + 1)
-            as window_expected
-    from joined
+        usual_n * coalesce(surge, 1.0) as window_expected
+    from paced
 )
 
 select
