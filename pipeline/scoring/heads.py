@@ -10,6 +10,7 @@ Heads are stored as plain arrays (``.npz``) plus JSON: no pickles, so shipped fi
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -114,6 +115,9 @@ def register(head_type: type[Head]) -> type[Head]:
 register(SentimentHead)
 register(StarsHead)
 
+# Head types defined in their own modules (which import this one), imported when a folder names them.
+HEAD_MODULES = {"deceptive": "pipeline.scoring.fake_text", "generated": "pipeline.scoring.fake_text"}
+
 
 @dataclass
 class HeadSet:
@@ -142,6 +146,8 @@ def _load_folder(folder: Path) -> HeadSet:
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
     heads = []
     for name in spec["heads"]:
+        if name not in HEAD_TYPES and name in HEAD_MODULES:
+            importlib.import_module(HEAD_MODULES[name])  # registers its head types
         if name not in HEAD_TYPES:
             raise ReviewPulseError(f"{folder}: unknown head type {name!r}")
         heads.append(HEAD_TYPES[name].load(folder, spec["version"]))
