@@ -11,6 +11,9 @@ Nightly, after scoring: ``detect_fakes(settings, night)``
 3. dense blocks on the reviewer x product (and reviewer x seller) graphs;
 4. ``sql/core/fake_signals`` then ``pipeline.fake.signals.score_features``;
 5. ``fake_scores`` gains a row where a record's score changed (history); the report reads the latest.
+
+A rerun of the latest scored night replaces that night's rows; a rerun of an earlier night changes
+nothing, since the history recorded on later nights was built on it.
 """
 
 from __future__ import annotations
@@ -85,6 +88,12 @@ def detect_fakes(
     version = load_heads(*settings.heads_dirs).version
     con = connect(settings)
     try:
+        later = run(
+            con, "select max(scored_night) from fake_scores where scored_night > $night", {"night": night}
+        )
+        if later[0][0] is not None:
+            # the history recorded since is built on this night's scores: a rerun of an earlier night keeps it
+            return {"night": night, "skipped": f"fake scores exist for the later night {later[0][0]}"}
         run(con, sql_text(settings, "core/fake_opinions"), {"night": night, "model_version": version})
         scored = score_opinions(con, config, lambda name: sql_text(settings, name), progress)
         batch = scored[["kind", "source", "record_id", "content_hash", "fake_probability", "suspicious",

@@ -71,7 +71,7 @@ SIGNALS: tuple[Signal, ...] = (
         "0 within 1 star, rising to 1 at 3 stars away (needs more than min_target_reviews reviews)",
         lambda r: (
             f"rated {int(r.rating)}★ against an average of {_stars(r.target_mean_others)}★ "
-            f"from {int(r.target_n) - 1} others"
+            f"from {int(r.target_rated) - 1} others of this {_target(r)}"
         ),
     ),
     Signal(
@@ -79,7 +79,7 @@ SIGNALS: tuple[Signal, ...] = (
         "one of at least burst_min_reviews reviews of the product (or seller) within +/- burst_half_window "
         "days, and burst_ratio times more than its usual pace",
         lambda r: (
-            f"one of {int(r.window_n)} reviews of this product within a few days "
+            f"one of {int(r.window_n)} reviews of this {_target(r)} within a few days "
             f"(usual pace {r.window_expected:.1f})"
         ),
     ),
@@ -128,7 +128,7 @@ SIGNALS: tuple[Signal, ...] = (
         "early_min_reviews reviews",
         lambda r: (
             f"posted {int(r.days_since_first)} day{'s' if r.days_since_first != 1 else ''} after "
-            "the product's first review"
+            f"the {_target(r)}'s first review"
         ),
     ),
     Signal(

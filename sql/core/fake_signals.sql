@@ -6,6 +6,7 @@ with target_stats as (
         kind,
         target_id,
         count(*) as target_n,
+        count(rating) as target_rated,
         sum(rating) as target_sum,
         min(posted_on) as target_first,
         max(posted_on) as target_last
@@ -20,7 +21,7 @@ reviewer_stats as (
         reviewer_key,
         count(*) as reviewer_n,
         avg(case when rating in (1, 5) then 1.0 else 0.0 end) as reviewer_extreme_share,
-        bool_and(rating = 5) as reviewer_all_five
+        bool_and(rating = 5) and count(rating) = count(*) as reviewer_all_five
     from opinions
     where reviewer_key is not null
     group by kind, reviewer_key
@@ -100,7 +101,9 @@ joined as (
         o.p_generated,
         len(string_split(trim(regexp_replace(o.text, '\s+', ' ', 'g')), ' ')) as n_words,
         t.target_n,
-        case when t.target_n > 1 then (t.target_sum - o.rating) / (t.target_n - 1) end as target_mean_others,
+        t.target_rated,
+        case when t.target_rated > 1 then (t.target_sum - o.rating) / (t.target_rated - 1) end
+            as target_mean_others,
         t.target_first,
         greatest(date_diff('day', t.target_first, t.target_last) + 1, 1) as target_span_days,
         w.window_n,
@@ -165,6 +168,7 @@ select
     posted_on,
     n_words,
     target_n,
+    target_rated,
     target_mean_others,
     window_n,
     window_expected,
@@ -178,7 +182,7 @@ select
     coalesce(p_deceptive, 0.0) as f_text_deceptive,
     coalesce(p_generated, 0.0) as f_text_generated,
     case
-        when target_n > $min_target_reviews
+        when target_rated > $min_target_reviews and rating is not null
             then least(greatest((abs(rating - target_mean_others) - 1.0) / 2.0, 0.0), 1.0)
         else 0.0
     end as f_rating_deviation,
