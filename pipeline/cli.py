@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -328,13 +329,27 @@ def score(
     console.print(f"Scored {rows} reviews with {scorer.heads.version} -> [bold]{output}[/]", soft_wrap=True)
 
 
+class TrainModel(StrEnum):
+    """The shipped head folders ``reviewpulse train`` can write."""
+
+    sentiment_stars = "sentiment-stars"
+    fake_text = "fake-text"
+
+
 @app.command()
 def train(
     out: Annotated[
         Path | None, typer.Option(help="Model folder to write (default: the shipped one).")
     ] = None,
+    model: Annotated[
+        TrainModel,
+        typer.Option("--model", help="Which heads: sentiment and stars, or the fake-text detectors."),
+    ] = TrainModel.sentiment_stars,
 ) -> None:
-    """Train the sentiment and star heads on the shared data (reproducible: fixed seed, data manifest)."""
+    """Train heads on the shared data (reproducible: fixed seed, data manifest); see --model."""
+    if model is TrainModel.fake_text:
+        _train_fake_text(out)
+        return
     from pipeline.scoring.model_card import write_model_card
     from pipeline.scoring.train import DEFAULT_MODEL_DIR
     from pipeline.scoring.train import train as train_heads
@@ -353,6 +368,38 @@ def train(
         {str(k): v for k, v in r.items()} for r in result.metrics.to_dict("records")
     ]
     console.print(_metrics_table(rows, "Held-out test metrics"))
+    console.print(
+        f"Heads {result.version} written to [bold]{result.folder}[/]; model card {card}", soft_wrap=True
+    )
+
+
+def _train_fake_text(out: Path | None) -> None:
+    """``train --model fake-text``: the deceptive and generated detectors, with their held-out metrics."""
+    from pipeline.scoring.train_fake import DEFAULT_MODEL_DIR, train_fake_text, write_fake_model_card
+
+    settings = Settings.from_env()
+    try:
+        with _progress() as progress:
+            task = progress.add_task("Encoding the fake-review data", total=None)
+            result = train_fake_text(
+                settings,
+                out or DEFAULT_MODEL_DIR,
+                progress=lambda n: progress.advance(task, n),
+                log=lambda line: progress.console.print(line, soft_wrap=True),
+            )
+        card = write_fake_model_card(result.folder)
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    table = Table(title="Fake-review text detectors: held-out test split and 5-fold CV on train + dev")
+    for col in ("detector", "n test", "accuracy", "f1", "roc_auc", "cv accuracy", "cv f1", "cv roc_auc"):
+        table.add_column(col, justify="left" if col == "detector" else "right")
+    for name, m in result.metrics.items():
+        test, cv = m["test"], m["cv_train_dev"]
+        table.add_row(
+            name, str(test["n"]), *(f"{test[k]:.3f}" for k in ("accuracy", "f1", "roc_auc")),
+            *(f"{cv[k]:.3f} ± {cv[k + '_sd']:.3f}" for k in ("accuracy", "f1", "roc_auc")),
+        )  # fmt: skip
+    console.print(table)
     console.print(
         f"Heads {result.version} written to [bold]{result.folder}[/]; model card {card}", soft_wrap=True
     )

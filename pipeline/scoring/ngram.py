@@ -11,6 +11,7 @@ still counts in the norm, as it would in ``TfidfTransformer``) and has no coeffi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+NEWLINE = "\n"
+START, END = "\x02", "\x03"  # boundary marks: single non-word characters, so one token each
 STORED = np.float16  # weights and coefficients are stored (and, after fitting, held) at this precision
 
 
@@ -38,12 +41,13 @@ class NgramConfig:
     n_features: int = 2**20
     tf: str = "binary"
     nb: bool = False
+    boundaries: bool = False  # mark the start and end of the text, so n-grams see how it opens and ends
 
     def vectorizer(self) -> Any:
         from sklearn.feature_extraction.text import HashingVectorizer
 
         return HashingVectorizer(
-            analyzer=self.analyzer,
+            analyzer=style_tokens if self.analyzer == "style" else self.analyzer,
             ngram_range=(self.ngram_min, self.ngram_max),
             lowercase=self.lowercase,
             token_pattern=self.token_pattern if self.analyzer == "word" else None,
@@ -55,7 +59,9 @@ class NgramConfig:
 
     def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Hashed n-gram term frequencies (after the ``tf`` transform), one row per text."""
-        x = sp.csr_matrix(self.vectorizer().transform(list(texts)), dtype=np.float32)
+        marked = self.boundaries and self.analyzer != "style"
+        docs = [f"{START} {t} {END}" for t in texts] if marked else list(texts)
+        x = sp.csr_matrix(self.vectorizer().transform(docs), dtype=np.float32)
         x.sort_indices()
         if self.tf == "binary":
             x.data[:] = 1.0
@@ -64,6 +70,48 @@ class NgramConfig:
         elif self.tf != "raw":
             raise ValueError(f"unknown tf {self.tf!r}")
         return x
+
+
+_WORDS = re.compile(r"\w+")
+_SENTENCES = re.compile(r"[.!?]+")
+_PUNCT = re.compile(r"[^\w\s]")
+_GLUED = re.compile(r"[.!?][A-Z]")  # a sentence end with no space after it
+
+
+def _end_class(text: str) -> str:
+    last = text.rstrip()[-1:]
+    if not last:
+        return "empty"
+    if last in ".!?":
+        return last
+    return "alpha" if last.isalpha() else ("digit" if last.isdigit() else "other")
+
+
+def style_tokens(text: str) -> list[str]:
+    """Style as tokens (analyzer ``"style"``): binned length, how the text ends, repetition, casing,
+    spacing. The bins are fixed, so the feature stays stateless like the hashed n-grams."""
+    words = _WORDS.findall(text.lower())
+    n = len(words)
+    letters = sum(c.isalpha() for c in text)
+    trigrams = [tuple(words[i : i + 3]) for i in range(n - 2)]
+    sentences = [part for part in _SENTENCES.split(text) if part.strip()]
+    tokens = [
+        f"chars:{int(np.log2(1 + len(text)))}",
+        f"words:{int(np.log2(1 + n))}",
+        f"end:{_end_class(text)}",
+        f"sentences:{min(len(sentences), 8)}",
+        f"caps:{int(20 * sum(c.isupper() for c in text) / letters) if letters else -1}",
+        f"glued:{min(len(_GLUED.findall(text)), 3)}",
+        f"doublespace:{min(text.count('  '), 3)}",
+        f"newlines:{min(text.count(NEWLINE), 3)}",
+        f"punct:{min(int(10 * len(_PUNCT.findall(text)) / max(n, 1)), 10)}",
+    ]
+    if n:
+        tokens.append(f"distinct:{int(10 * len(set(words)) / n)}")
+        tokens.append(f"words_per_sentence:{int(np.log2(1 + n / max(len(sentences), 1)))}")
+    if trigrams:
+        tokens.append(f"repeated3:{min(int(20 * (1 - len(set(trigrams)) / len(trigrams))), 10)}")
+    return tokens
 
 
 @dataclass

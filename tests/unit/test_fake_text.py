@@ -171,3 +171,27 @@ def test_an_unknown_head_type_still_fails_loudly(tmp_path: Path) -> None:
     (tmp_path / "fake-text" / "heads.json").write_text(json.dumps(spec))
     with pytest.raises(ReviewPulseError, match="unknown head type 'no-such-head'"):
         load_heads(tmp_path / "fake-text")
+
+
+def test_style_tokens_see_how_a_text_ends_and_repeats() -> None:
+    from pipeline.scoring.ngram import style_tokens
+
+    cut = style_tokens(
+        "The only problem is that it is hard to find. The only problem is that it is hard to put"
+    )
+    whole = style_tokens("Works as described. Arrived on time.")
+    assert "end:alpha" in cut and "end:." in whole
+    assert next(t for t in cut if t.startswith("repeated3:")) != "repeated3:0"
+    assert "end:empty" in style_tokens("")
+
+
+def test_end_marks_let_the_ngram_model_learn_how_a_text_ends() -> None:
+    # Same words; only where the text stops differs, which plain bags of n-grams cannot see.
+    texts = [f"great product works well {w}." for w in ("really", "truly", "very", "so")] * 3
+    texts += [f"great product works well {w}" for w in ("really", "truly", "very", "so")] * 3
+    y = np.array([0] * 12 + [1] * 12)
+    probe = ["nice item works well indeed.", "nice item works well indeed"]
+    marked = fit_ngram(texts, y, [NgramConfig(ngram_max=2, boundaries=True)], 10.0, seed=0).proba(probe)
+    plain = fit_ngram(texts, y, [NgramConfig(ngram_max=1, token_pattern=r"(?u)\b\w+\b")], 10.0, seed=0)
+    assert marked[0] < 0.5 < marked[1]
+    np.testing.assert_allclose(*plain.proba(probe))  # the unmarked word model cannot tell them apart
