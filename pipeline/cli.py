@@ -334,6 +334,7 @@ class TrainModel(StrEnum):
 
     sentiment_stars = "sentiment-stars"
     fake_text = "fake-text"
+    fake_signals = "fake-signals"
 
 
 @app.command()
@@ -343,12 +344,19 @@ def train(
     ] = None,
     model: Annotated[
         TrainModel,
-        typer.Option("--model", help="Which heads: sentiment and stars, or the fake-text detectors."),
+        typer.Option(
+            "--model",
+            help="Which model: sentiment and stars, the fake-text detectors, or the fake-signal weights "
+            "(fitted on Yelp NYC; run after fake-text, whose probabilities are signals).",
+        ),
     ] = TrainModel.sentiment_stars,
 ) -> None:
     """Train heads on the shared data (reproducible: fixed seed, data manifest); see --model."""
     if model is TrainModel.fake_text:
         _train_fake_text(out)
+        return
+    if model is TrainModel.fake_signals:
+        _train_fake_signals(out)
         return
     from pipeline.scoring.model_card import write_model_card
     from pipeline.scoring.train import DEFAULT_MODEL_DIR
@@ -370,6 +378,29 @@ def train(
     console.print(_metrics_table(rows, "Held-out test metrics"))
     console.print(
         f"Heads {result.version} written to [bold]{result.folder}[/]; model card {card}", soft_wrap=True
+    )
+
+
+def _train_fake_signals(out: Path | None) -> None:
+    """``train --model fake-signals``: fit the signal weights on Yelp NYC, measure, write signals.yaml."""
+    import tempfile
+
+    from pipeline.fake.calibrate import calibrate
+
+    settings = Settings.from_env()
+    target = out or settings.fake_signals_path
+    try:
+        with _progress() as progress, tempfile.TemporaryDirectory(prefix="reviewpulse-calibrate-") as tmp:
+            task = progress.add_task("Encoding Yelp NYC for the text detectors", total=None)
+            metrics = calibrate(settings, target, Path(tmp), progress=lambda n: progress.advance(task, n))
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    yelp, ring = metrics["yelp_nyc_test"], metrics["demo_ring"]
+    console.print(
+        f"Yelp NYC held-out ROC-AUC {yelp['auc']:.3f} (SpEagle anchor {yelp['speagle_anchor']:.2f}); "
+        f"demo ring precision {ring['precision']:.3f}, recall {ring['recall']:.3f}. "
+        f"Written to [bold]{target}[/]",
+        soft_wrap=True,
     )
 
 
