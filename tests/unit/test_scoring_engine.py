@@ -198,16 +198,18 @@ def test_heads_setting_takes_several_folders() -> None:
     assert both.heads_dirs == (Path("/m/a"), Path("/m/b")) and both.int8
 
 
-def _fake_kwargs() -> dict[str, Any]:
+def _fake_kwargs(**weights: float) -> dict[str, Any]:
+    """The shipped fake-signal config, some weights overridden (to test a mechanism, not the weights)."""
+    from dataclasses import replace
+
     from pipeline.fake.signals import FakeConfig
     from pipeline.settings import Settings
     from pipeline.warehouse import sql_text
 
     settings = Settings.from_env({})
-    return {
-        "fakes": FakeConfig.load(settings.fake_signals_path),
-        "sql": lambda name: sql_text(settings, name),
-    }
+    config = FakeConfig.load(settings.fake_signals_path)
+    config = replace(config, weights={**config.weights, **weights})
+    return {"fakes": config, "sql": lambda name: sql_text(settings, name)}
 
 
 def test_score_file_adds_behavioural_fake_scores_when_the_file_has_reviewers(
@@ -246,7 +248,7 @@ def test_score_file_gives_a_text_only_fake_score_without_reviewer_columns(
         {"review_id": ["a", "b", "a"], "text": ["ok", "the box was late and it broke", "great"]}
     ).to_json(source, orient="records", lines=True)
     target = tmp_path / "out.parquet"
-    assert score_file(source, target, tiny, _heads(), **_fake_kwargs()) == 2
+    assert score_file(source, target, tiny, _heads(), **_fake_kwargs(short_text=1.0)) == 2
     got = pd.read_parquet(target).set_index("review_id")
     assert got["fake_probability"].between(0, 1).all()
     assert "very short text (1 word)" in got.loc["a", "fake_reasons"]  # the last "a" row: "great"
