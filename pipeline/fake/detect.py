@@ -27,7 +27,7 @@ import pandas as pd
 from pipeline.fake import dense
 from pipeline.fake.signals import FakeConfig, features_frame, score_features, sign_new_texts
 from pipeline.settings import Settings
-from pipeline.warehouse import connect, run, sql_text
+from pipeline.warehouse import connect, run, sql_text, transaction
 
 DENSE_COLUMNS = ("kind", "target_id", "reviewer_key", "block_id", "block_reason")
 
@@ -98,17 +98,9 @@ def detect_fakes(
         scored = score_opinions(con, config, lambda name: sql_text(settings, name), progress)
         batch = scored[["kind", "source", "record_id", "content_hash", "fake_probability", "suspicious",
                         "fake_reasons", "signals", "signals_version"]]  # fmt: skip
-        con.register("batch_fake_scores", batch)
-        run(con, "begin transaction")
-        try:
+        with transaction(con, batch_fake_scores=batch):
             run(con, sql_text(settings, "core/delete_fake_scores_night"), {"night": night})
             run(con, sql_text(settings, "core/merge_fake_scores"), {"night": night})
-            run(con, "commit")
-        except Exception:
-            run(con, "rollback")
-            raise
-        finally:
-            con.unregister("batch_fake_scores")
         changed = run(con, "select count(*) from fake_scores where scored_night = $night", {"night": night})
     finally:
         con.close()

@@ -10,7 +10,7 @@ import duckdb
 
 from pipeline.fake.signals import FakeConfig
 from pipeline.settings import Settings
-from pipeline.warehouse import run, sql_text
+from pipeline.warehouse import run, sql_text, transaction
 
 
 def mart_names(settings: Settings) -> list[str]:
@@ -38,13 +38,8 @@ def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, night: date)
     grades = FakeConfig.load(settings.fake_signals_path).grades
     available: dict[str, Any] = {"night": night, **{f"grade_{k.lower()}": v for k, v in grades.items()}}
     load_fake_latest(con, settings, night)
-    run(con, "begin transaction")
-    try:
+    with transaction(con):
         for name in names:
             sql = sql_text(settings, f"marts/{name}")
             run(con, sql, _params(sql, available))
-        run(con, "commit")
-    except Exception:
-        run(con, "rollback")
-        raise
     return names

@@ -19,7 +19,7 @@ from pipeline.scoring.heads import load_heads
 from pipeline.scoring.score import score_frame
 from pipeline.scoring.service import Scorer, open_scorer
 from pipeline.settings import Settings
-from pipeline.warehouse import connect, run, sql_text
+from pipeline.warehouse import connect, run, sql_text, transaction
 
 SHARD_ROWS = 2000
 TEXT_DETECTOR_COLUMNS = ("p_deceptive", "p_generated")
@@ -83,18 +83,10 @@ def merge_scores(settings: Settings, night: str, shards: list[str]) -> int:
     con = connect(settings)
     try:
         before = run(con, "select count(*) from review_scores")[0][0]
-        con.register("batch_scores", scores)
-        run(con, "begin transaction")
-        try:
+        with transaction(con, batch_scores=scores):
             run(con, sql_text(settings, "core/merge_scores"), {"night": night})
             run(con, sql_text(settings, "core/mark_reviews_scored"))
             run(con, sql_text(settings, "core/mark_feedback_scored"))
-            run(con, "commit")
-        except Exception:
-            run(con, "rollback")
-            raise
-        finally:
-            con.unregister("batch_scores")
         added = int(run(con, "select count(*) from review_scores")[0][0]) - int(before)
     finally:
         con.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,28 @@ def sql_text(settings: Settings, name: str) -> str:
 def run(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
     """Execute one statement with bound parameters and fetch every row, leaving the connection free."""
     return con.execute(sql, params).fetchall() if params is not None else con.execute(sql).fetchall()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[None]:
+    """One transaction: commit when the block ends, roll back on any error.
+
+    Keyword arguments register data frames as views for the block (``batch_scores=frame``) and
+    unregister them afterwards, whatever happens.
+    """
+    for name, frame in tables.items():
+        con.register(name, frame)
+    try:
+        run(con, "begin transaction")
+        try:
+            yield
+            run(con, "commit")
+        except BaseException:
+            run(con, "rollback")
+            raise
+    finally:
+        for name in tables:
+            con.unregister(name)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
