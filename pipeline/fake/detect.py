@@ -82,10 +82,10 @@ def detect_fakes(
     settings: Settings, night: str, progress: Callable[[int], None] | None = None
 ) -> dict[str, Any]:
     """Score every review and seller feedback known on ``night``; record changed scores in ``fake_scores``."""
-    from pipeline.scoring.heads import load_heads
+    from pipeline.scoring.heads import heads_version
 
     config = FakeConfig.load(settings.fake_signals_path)
-    version = load_heads(*settings.heads_dirs).version
+    version = heads_version(*settings.heads_dirs)
     con = connect(settings)
     try:
         later = run(

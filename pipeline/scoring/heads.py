@@ -3,7 +3,8 @@
 A head turns an embedding matrix ``[n, dim]`` (and, if it wants them, the texts behind it, for n-gram
 features) into named output columns. Every registered head runs on the same single encoder pass. A
 new head (fake-review text detectors, complaint themes) is a ``Head`` subclass and one ``register``
-call; its model folder is one more entry in ``REVIEWPULSE_HEADS``; nothing else changes.
+call (plus a ``HEAD_MODULES`` entry when it lives in its own module); its model folder is one more
+entry in ``REVIEWPULSE_HEADS``; nothing else changes.
 
 Heads are stored as plain arrays (``.npz``) plus JSON: no pickles, so shipped files are safe to load.
 """
@@ -138,39 +139,49 @@ class HeadSet:
         return tuple(c for head in self.heads for c in head.columns)
 
 
-def _load_folder(folder: Path) -> HeadSet:
-    """Load ``heads.json`` and each head's files from one model folder."""
-    spec_path = folder / "heads.json"
+def _read_spec(folder: Path) -> dict[str, Any]:
+    """A model folder's ``heads.json``."""
+    spec_path = Path(folder) / "heads.json"
     if not spec_path.exists():
         raise ReviewPulseError(f"no trained heads at {folder} (run `reviewpulse train`)")
-    spec = json.loads(spec_path.read_text(encoding="utf-8"))
-    heads = []
-    for name in spec["heads"]:
-        if name not in HEAD_TYPES and name in HEAD_MODULES:
-            importlib.import_module(HEAD_MODULES[name])  # registers its head types
-        if name not in HEAD_TYPES:
-            raise ReviewPulseError(f"{folder}: unknown head type {name!r}")
-        heads.append(HEAD_TYPES[name].load(folder, spec["version"]))
-    return HeadSet(heads=heads, version=spec["version"], meta=spec)
+    return dict(json.loads(spec_path.read_text(encoding="utf-8")))
 
 
-def load_heads(*folders: Path) -> HeadSet:
-    """The heads of one or more model folders as one set, run on one pass of their shared encoder.
+def _combined(specs: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """The version and meta of several folders' heads run as one set (they must share their encoder).
 
     Each folder's version reads ``<encoder>+<name>-<hash>``; the set's version is the encoder followed
     by every folder's part, so adding or retraining any head gives a new model version.
     """
-    if not folders:
+    if not specs:
         raise ReviewPulseError("no head folders configured (REVIEWPULSE_HEADS is empty)")
-    sets = [_load_folder(Path(f)) for f in folders]
-    encoders = {s.meta.get("encoder") for s in sets}
+    encoders = {s.get("encoder") for s in specs}
     if len(encoders) > 1:
         raise ReviewPulseError(
             f"head folders were trained on different encoders: {sorted(map(str, encoders))}"
         )
-    if len(sets) == 1:
-        return sets[0]
-    encoder = sets[0].meta["encoder"]
-    parts = [s.version.removeprefix(f"{encoder}+") for s in sets]
-    meta = {"encoder": encoder, "folders": [s.meta for s in sets]}
-    return HeadSet([h for s in sets for h in s.heads], "+".join([encoder, *parts]), meta)
+    if len(specs) == 1:
+        return str(specs[0]["version"]), specs[0]
+    encoder = specs[0]["encoder"]
+    parts = [str(s["version"]).removeprefix(f"{encoder}+") for s in specs]
+    return "+".join([encoder, *parts]), {"encoder": encoder, "folders": specs}
+
+
+def heads_version(*folders: Path) -> str:
+    """The model version ``load_heads(*folders)`` would have, from the ``heads.json`` files alone."""
+    return _combined([_read_spec(f) for f in folders])[0]
+
+
+def load_heads(*folders: Path) -> HeadSet:
+    """The heads of one or more model folders as one set, run on one pass of their shared encoder."""
+    specs = [_read_spec(f) for f in folders]
+    version, meta = _combined(specs)
+    heads = []
+    for folder, spec in zip(folders, specs, strict=True):
+        for name in spec["heads"]:
+            if name not in HEAD_TYPES and name in HEAD_MODULES:
+                importlib.import_module(HEAD_MODULES[name])  # registers its head types
+            if name not in HEAD_TYPES:
+                raise ReviewPulseError(f"{folder}: unknown head type {name!r}")
+            heads.append(HEAD_TYPES[name].load(Path(folder), spec["version"]))
+    return HeadSet(heads=heads, version=version, meta=meta)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.scoring.heads import load_heads
+from pipeline.scoring.heads import heads_version
 from pipeline.scoring.score import score_frame
 from pipeline.scoring.service import Scorer, open_scorer
 from pipeline.settings import Settings
@@ -31,7 +31,7 @@ def _shard_dir(settings: Settings, night: str) -> Path:
 
 def plan_shards(settings: Settings, night: str, shard_rows: int = SHARD_ROWS) -> list[str]:
     """Write the texts still to score into Parquet shards; return their paths (none when all are scored)."""
-    version = load_heads(*settings.heads_dirs).version
+    version = heads_version(*settings.heads_dirs)
     folder = _shard_dir(settings, night)
     shutil.rmtree(folder, ignore_errors=True)  # a rerun plans afresh from the warehouse
     con = connect(settings)

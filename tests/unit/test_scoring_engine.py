@@ -15,7 +15,7 @@ import torch
 from pipeline.errors import BatchError, ReviewPulseError
 from pipeline.scoring.encoder import Encoder
 from pipeline.scoring.engine import EmbeddingStore, encode
-from pipeline.scoring.heads import HeadSet, LinearHead, SentimentHead, StarsHead, load_heads
+from pipeline.scoring.heads import HeadSet, LinearHead, SentimentHead, StarsHead, heads_version, load_heads
 from pipeline.scoring.score import FAKE_COLUMNS, OUTPUT_COLUMNS, score_file
 
 WORDS = [
@@ -182,6 +182,7 @@ def test_head_folders_load_as_one_set_with_a_combined_version(tmp_path: Path) ->
     _write_folder(tmp_path / "b", "stars", "enc-1", "stars")
     heads = load_heads(tmp_path / "a", tmp_path / "b")
     assert heads.version == "enc-1+senti-abc+stars-abc"
+    assert heads_version(tmp_path / "a", tmp_path / "b") == heads.version  # from heads.json alone
     assert heads.columns == SentimentHead.columns + StarsHead.columns
     _write_folder(tmp_path / "c", "other", "enc-2", "stars")
     with pytest.raises(ReviewPulseError, match="different encoders"):
