@@ -21,8 +21,9 @@ Graphs (an edge joins a reviewer to a column node; repeated pairs count once):
 * **demo r x p**: the demo's seven nights (seed 42), ingested with the pipeline into a temporary
   warehouse; reviewer_key x product_id. The truth is the planted ring's 24 reviews (6 accounts x 3
   target products, plus one other review per account, which no block on this graph holds).
-* **demo r x p@2d**: the same reviews with products cut into 2-day buckets (``prod-005@4901``), the
-  time-aware graph the nightly detector uses: the ring posts within a two-day burst.
+* **demo r x p@2d**: the same reviews with products cut into 2-day buckets (``prod-005@4901``): the
+  time-aware graph of the nightly detector (which also cuts a second bucketing shifted by one day and
+  takes its window from signals.yaml); the ring posts within a two-day burst.
 * **yelp r x p**: ``shared/data/fake/yelp_nyc_filtered.parquet``; user_id x product_id; the truth is
   Yelp's filter (label 1), which is noisy and mostly hits one-review accounts that no graph method sees.
 * **synthetic**: ``--synthetic`` random reviews (uniform reviewers, Zipf-popular products; repeats
@@ -50,12 +51,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -90,17 +89,10 @@ class Outcome:
 
 
 def demo_reviews(home: Path) -> tuple[pd.DataFrame, set[str]]:
-    """Generate the 7-night demo, ingest its review files with the pipeline, return reviews + ring ids."""
-    from pipeline.demo import generate_demo
-    from pipeline.nightly import ingest_landing_file, list_landing_files
+    """The 7-night demo ingested with the pipeline (as ``reviewpulse evaluate`` does): reviews + ring ids."""
+    from pipeline.fake.calibrate import ingest_demo
 
-    settings = Settings(home=home, progress=False)
-    truth_path = settings.demo_dir / "planted_truth.json"
-    manifest = generate_demo(settings.landing_dir, truth_path, start=date(2026, 11, 1), nights=7, seed=42)
-    for night in manifest.nights:
-        for found in list_landing_files(settings, night):
-            if found["kind"] == "reviews":
-                ingest_landing_file(settings, night=night, **found)
+    settings, ring, _ = ingest_demo(Settings(home=home, progress=False), home)
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         reviews = con.sql(
@@ -109,7 +101,6 @@ def demo_reviews(home: Path) -> tuple[pd.DataFrame, set[str]]:
         ).df()
     finally:
         con.close()
-    ring = set(json.loads(truth_path.read_text(encoding="utf-8"))["fake_ring"]["review_ids"])
     missing = ring - set(reviews["review_id"])
     if missing:
         raise SystemExit(f"planted ring reviews missing from the warehouse: {sorted(missing)}")

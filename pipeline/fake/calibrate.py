@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -133,29 +133,40 @@ def auc_report(features: pd.DataFrame, labels: np.ndarray, config: FakeConfig) -
             "speagle_anchor": SPEAGLE_AUC}  # fmt: skip
 
 
-def demo_ring_report(settings: Settings, config: FakeConfig, workdir: Path) -> dict[str, Any]:
-    """Precision and recall of ``suspicious`` against the demo generator's planted ring (behavioural only).
+DEMO_START, DEMO_NIGHTS = date(2026, 11, 1), 7
 
-    Generates the seeded demo, ingests it into a warehouse under ``workdir`` and scores every review
-    with the text detectors left out (they need the encoder; the ring is meant to be caught by behaviour).
+
+def ingest_demo(settings: Settings, workdir: Path) -> tuple[Settings, set[str], str]:
+    """Generate the seeded demo under ``workdir`` and ingest every night (no scoring).
+
+    Returns the demo's settings, the planted ring's review ids and the last night. The benchmark
+    (``bench/fake.py``) builds its graphs from the same warehouse.
     """
     from pipeline.demo import generate_demo
     from pipeline.nightly import ingest_landing_file, list_landing_files
-    from pipeline.warehouse import connect, run
 
     home = replace(settings, home=workdir, progress=False)
-    first, nights = date(2026, 11, 1), 7
     manifest = generate_demo(
-        home.landing_dir, home.demo_dir / "planted_truth.json", start=first, nights=nights
+        home.landing_dir, home.demo_dir / "planted_truth.json", start=DEMO_START, nights=DEMO_NIGHTS
     )
-    for i in range(nights):
-        night = (first + timedelta(days=i)).isoformat()
+    for night in manifest.nights:
         for item in list_landing_files(home, night):
             ingest_landing_file(home, night=night, **item)
     truth = set(json.loads(manifest.truth_path.read_text(encoding="utf-8"))["fake_ring"]["review_ids"])
+    return home, truth, manifest.nights[-1]
+
+
+def demo_ring_report(settings: Settings, config: FakeConfig, workdir: Path) -> dict[str, Any]:
+    """Precision and recall of ``suspicious`` against the demo generator's planted ring (behavioural only).
+
+    Scores every review of the ingested demo with the text detectors left out (they need the encoder;
+    the ring is meant to be caught by behaviour).
+    """
+    from pipeline.warehouse import connect, run
+
+    home, truth, last = ingest_demo(settings, workdir)
     con = connect(home)
     try:
-        last = (first + timedelta(days=nights - 1)).isoformat()
         run(con, sql_text(home, "core/fake_opinions"), {"night": last, "model_version": "-"})
         scored = score_opinions(con, config, lambda name: sql_text(home, name))
     finally:

@@ -108,9 +108,7 @@ def find_dense_blocks(
         row_in, col_in, score, graph_score = _peel(
             rows[alive], cols[alive], len(reviewer_keys), len(product_keys)
         )
-        in_block = alive & row_in[rows] & col_in[cols]
-        if not in_block.any():
-            break
+        in_block = alive & row_in[rows] & col_in[cols]  # never empty: the densest set holds edges
         alive &= ~in_block
         block_rows = np.flatnonzero(row_in)
         block_cols = np.flatnonzero(col_in)
