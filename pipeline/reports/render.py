@@ -27,8 +27,18 @@ def _headline(con: duckdb.DuckDBPyConnection, night: date) -> dict[str, Any]:
     """Totals shown at the top of the report."""
     row = con.execute(
         """
-        with r as (select * from reviews where first_seen <= $night),
-             f as (select * from seller_feedback where first_seen <= $night)
+        with r as (
+                select reviews.*, 1 - coalesce(k.fake_probability, 0) as trust,
+                       coalesce(k.suspicious, false) as suspicious
+                from reviews left join fake_latest as k
+                    on k.kind = 'reviews' and k.source = reviews.source and k.record_id = reviews.review_id
+                where first_seen <= $night),
+             f as (
+                select seller_feedback.*, 1 - coalesce(k.fake_probability, 0) as trust
+                from seller_feedback left join fake_latest as k
+                    on k.kind = 'seller_feedback' and k.source = seller_feedback.source
+                    and k.record_id = seller_feedback.feedback_id
+                where first_seen <= $night)
         select
             (select count(*) from r),
             (select count(*) from r where first_seen = $night),
@@ -41,21 +51,10 @@ def _headline(con: duckdb.DuckDBPyConnection, night: date) -> dict[str, Any]:
             (select count(*) from quarantine where night <= $night),
             (select count(*) from quarantine where night = $night),
             (select count(distinct language) from r),
-            (select round(sum(rating * (1 - coalesce(fake_probability, 0)))
-                          / sum(1 - coalesce(fake_probability, 0)), 2)
-             from r left join fake_latest as k
-                on k.kind = 'reviews' and k.source = r.source and k.record_id = r.review_id),
-            (select sum(case when rating >= 4 then 1 - coalesce(fake_probability, 0) else 0 end)
-                    / sum(1 - coalesce(fake_probability, 0))
-             from r left join fake_latest as k
-                on k.kind = 'reviews' and k.source = r.source and k.record_id = r.review_id),
-            (select avg(case when k.suspicious then 1.0 else 0.0 end)
-             from r left join fake_latest as k
-                on k.kind = 'reviews' and k.source = r.source and k.record_id = r.review_id),
-            (select sum(case when rating >= 4 then 1 - coalesce(fake_probability, 0) else 0 end)
-                    / sum(1 - coalesce(fake_probability, 0))
-             from f left join fake_latest as k
-                on k.kind = 'seller_feedback' and k.source = f.source and k.record_id = f.feedback_id)
+            (select round(sum(rating * trust) / sum(trust), 2) from r),
+            (select sum(case when rating >= 4 then trust else 0 end) / sum(trust) from r),
+            (select avg(case when suspicious then 1.0 else 0.0 end) from r),
+            (select sum(case when rating >= 4 then trust else 0 end) / sum(trust) from f)
         """,
         {"night": night},
     ).fetchall()[0]

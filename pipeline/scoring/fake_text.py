@@ -32,13 +32,11 @@ class FakeTextDetector:
     ngram: NgramModel
     stack: np.ndarray  # [w_embedding, w_ngram, bias]
 
-    def embedding_logit(self, embeddings: np.ndarray) -> np.ndarray:
-        z = (embeddings - self.embedding.mean) / self.embedding.scale
-        return (z @ self.embedding.coef.T + self.embedding.intercept)[:, 0].astype(np.float64)
-
     def logits(self, embeddings: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """The two base log-odds per text, ``[n, 2]``: embedding probe, n-gram model."""
-        return np.column_stack([self.embedding_logit(embeddings), self.ngram.logit(texts)])
+        return np.column_stack([self.embedding.logits(embeddings)[:, 0], self.ngram.logit(texts)]).astype(
+            np.float64
+        )
 
     def proba(self, embeddings: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         if len(texts) != len(embeddings):

@@ -40,9 +40,12 @@ class LinearHead:
     mean: np.ndarray
     scale: np.ndarray
 
+    def logits(self, embeddings: np.ndarray) -> np.ndarray:
+        """The linear scores ``[n, classes]`` (one column for a binary head: its log-odds)."""
+        return ((embeddings - self.mean) / self.scale) @ self.coef.T + self.intercept
+
     def proba(self, embeddings: np.ndarray) -> np.ndarray:
-        z = (embeddings - self.mean) / self.scale
-        return softmax(z @ self.coef.T + self.intercept)
+        return softmax(self.logits(embeddings))
 
     def save(self, path: Path) -> None:
         f32 = np.float32

@@ -40,7 +40,7 @@ from pipeline.scoring.fake_text import FakeTextDetector
 from pipeline.scoring.heads import LinearHead, load_heads
 from pipeline.scoring.ngram import NgramConfig, fit_ngram, sigmoid
 from pipeline.scoring.train import embed_mixture
-from pipeline.scoring.training_data import SEED, split_of
+from pipeline.scoring.training_data import SEED, file_sha256, split_of
 from pipeline.settings import REPO_ROOT, Settings
 
 MODEL_NAME = "fake-text"
@@ -139,10 +139,6 @@ def _fit_embedding(x: np.ndarray, y: np.ndarray, c: float) -> LinearHead:
     )
 
 
-def _embedding_logit(head: LinearHead, x: np.ndarray) -> np.ndarray:
-    return (((x - head.mean) / head.scale) @ head.coef.T + head.intercept)[:, 0].astype(np.float64)
-
-
 @dataclass(frozen=True)
 class Choice:
     """The hyperparameters picked on dev for one detector."""
@@ -167,7 +163,9 @@ def choose(spec: DetectorData, texts: list[str], x: np.ndarray, y: np.ndarray, s
     trials: list[dict[str, Any]] = []
     best_e: tuple[tuple[float, float], float] | None = None
     for c in EMBEDDING_C_GRID:
-        m = binary_metrics(y[dev], sigmoid(_embedding_logit(_fit_embedding(x[train], y[train], c), x[dev])))
+        m = binary_metrics(
+            y[dev], sigmoid(_fit_embedding(x[train], y[train], c).logits(x[dev])[:, 0].astype(np.float64))
+        )
         trials.append(
             {"model": "embedding", "C": c, "dev_accuracy": m["accuracy"], "dev_log_loss": m["log_loss"]}
         )
@@ -197,7 +195,7 @@ def fit_detector(texts: Sequence[str], x: np.ndarray, y: np.ndarray, choice: Cho
     splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
     for fit_rows, held_rows in splitter.split(np.zeros(len(y)), y):
         emb = _fit_embedding(x[fit_rows], y[fit_rows], choice.embedding_c)
-        oof[held_rows, 0] = _embedding_logit(emb, x[held_rows])
+        oof[held_rows, 0] = emb.logits(x[held_rows])[:, 0]
         ngram = fit_ngram([texts[i] for i in fit_rows], y[fit_rows], choice.ngram, choice.ngram_c, SEED)
         oof[held_rows, 1] = ngram.logit([texts[i] for i in held_rows])
     stacker = LogisticRegression(C=1.0, random_state=SEED).fit(oof, y)
@@ -281,10 +279,6 @@ class FakeTrainResult:
     metrics: dict[str, Any]
 
 
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def train_fake_text(settings: Settings, out_dir: Path = DEFAULT_MODEL_DIR,
                     progress: Callable[[int], None] | None = None,
                     log: Callable[[str], None] = lambda _: None) -> FakeTrainResult:  # fmt: skip
@@ -334,7 +328,7 @@ def train_fake_text(settings: Settings, out_dir: Path = DEFAULT_MODEL_DIR,
         "ngram_c_grids": {s.name: list(s.ngram_c_grid) for s in DETECTORS},
     }  # fmt: skip
     (out_dir / "heads.json").write_text(json.dumps(spec_json, indent=2), encoding="utf-8")
-    files = {s.file: _file_sha256(settings.shared_data_dir / s.file) for s in DETECTORS}
+    files = {s.file: file_sha256(settings.shared_data_dir / s.file) for s in DETECTORS}
     (out_dir / "data_manifest.json").write_text(
         json.dumps({"files": files, "rows": rows}, indent=2, sort_keys=True), encoding="utf-8"
     )

@@ -186,11 +186,15 @@ def load_mixture(data_dir: Path) -> pd.DataFrame:
     return mixture[["dataset", "language", "text", "stars", "sentiment", "split"]]
 
 
+def file_sha256(path: Path) -> str:
+    """A data file's sha256, to pin it in a data manifest."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def manifest(data_dir: Path) -> dict[str, str]:
     """sha256 of every file the mixture reads, to pin the training data."""
     out = {}
     for source in SOURCES:
         for name in source.files:
-            path = data_dir / "sentiment" / name
-            out[f"sentiment/{name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
+            out[f"sentiment/{name}"] = file_sha256(data_dir / "sentiment" / name)
     return out
