@@ -82,7 +82,9 @@ def _ingest_table(results: list[dict[str, Any]]) -> Table:
 def ingest(
     path: Annotated[Path, typer.Argument(help="File to load.")],
     format: Annotated[str, typer.Option("--format", "-f", help="Source format, see `reviewpulse formats`.")],
-    kind: Annotated[str, typer.Option("--kind", "-k", help="reviews or seller_feedback.")] = "reviews",
+    kind: Annotated[
+        str, typer.Option("--kind", "-k", help="reviews, seller_feedback or survey_responses.")
+    ] = "reviews",
     night: Annotated[
         str | None, typer.Option(help="Night the file belongs to (YYYY-MM-DD); default today.")
     ] = None,
@@ -230,7 +232,7 @@ def _print_status(settings: Settings) -> None:
         counts = Table(title="Warehouse")
         counts.add_column("table")
         counts.add_column("rows", justify="right")
-        for table in ("reviews", "seller_feedback", "ingest_runs", "quarantine"):
+        for table in ("reviews", "seller_feedback", "survey_responses", "ingest_runs", "quarantine"):
             counts.add_row(table, str(run(con, f"select count(*) from {table}")[0][0]))
         console.print(counts)
         reasons = Table(title="Quarantine by reason")

@@ -159,10 +159,11 @@ def ingest_file(
     try:
         con.register(f"batch_{table}", good[list(spec.kind.columns)])
         con.register("batch_quarantine", quarantined)
-        run(
+        staging = sql_text(settings, f"staging/stg_{table}")
+        run(  # kinds without reviewer ids (survey responses) have no $salt to bind
             con,
-            f"create or replace temp table stg_{table} as {sql_text(settings, f'staging/stg_{table}')}",
-            {"salt": settings.salt},
+            f"create or replace temp table stg_{table} as {staging}",
+            {"salt": settings.salt} if "$salt" in staging else None,
         )
         changes = run(con, sql_text(settings, f"core/changes_{table}"), {"night": night})[0]
         result.rows_new, result.rows_changed, result.rows_unchanged = (int(v) for v in changes)

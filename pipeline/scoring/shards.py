@@ -87,6 +87,7 @@ def merge_scores(settings: Settings, night: str, shards: list[str]) -> int:
             run(con, sql_text(settings, "core/merge_scores"), {"night": night})
             run(con, sql_text(settings, "core/mark_reviews_scored"))
             run(con, sql_text(settings, "core/mark_feedback_scored"))
+            run(con, sql_text(settings, "core/mark_surveys_scored"))
         added = int(run(con, "select count(*) from review_scores")[0][0]) - int(before)
     finally:
         con.close()

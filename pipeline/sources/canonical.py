@@ -6,6 +6,20 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Scale:
+    """A whole-number answer column and its range: a 1-5 star rating, a 0-10 NPS answer, ..."""
+
+    column: str
+    low: int
+    high: int
+    code: str
+    """The quarantine reason code when a value is not a whole number in ``low..high``."""
+
+
+RATING = Scale("rating", 1, 5, "bad_rating")
+
+
+@dataclass(frozen=True)
 class Kind:
     """What a kind of record looks like once mapped: its table, key, date, text and columns."""
 
@@ -19,6 +33,10 @@ class Kind:
     """The mapped batch's columns; staging SQL hashes ``reviewer_id`` and the content (sql/staging)."""
     parsers: dict[str, str]
     """The default parser of each mapped column (see ``pipeline.sources.parsers``)."""
+    scales: tuple[Scale, ...] = (RATING,)
+    """The answer columns validation checks (each a whole number in its range)."""
+    scales_optional: bool = False
+    """False: every scale must be given. True: each may be empty, but a row needs at least one."""
 
 
 REVIEWS = Kind(
@@ -103,7 +121,41 @@ SELLER_FEEDBACK = Kind(
     },
 )
 
-KINDS = {k.name: k for k in (REVIEWS, SELLER_FEEDBACK)}
+SURVEY_RESPONSES = Kind(
+    name="survey_responses",
+    table="survey_responses",
+    id_column="response_id",
+    date_column="response_date",
+    text_column="comment",
+    text_required=False,
+    columns=(
+        "response_id",
+        "source",
+        "channel",
+        "nps",
+        "ces",
+        "csat",
+        "comment",
+        "language",
+        "response_date",
+    ),
+    parsers={
+        "response_id": "id",
+        "channel": "id",
+        "nps": "number",
+        "ces": "number",
+        "csat": "number",
+        "comment": "text",
+        "language": "id",
+        "response_date": "iso_date",
+    },
+    # NPS "how likely are you to recommend us" 0-10; CES "how easy was it" 1-7 (lower is easier);
+    # CSAT "how satisfied are you" 1-5
+    scales=(Scale("nps", 0, 10, "bad_nps"), Scale("ces", 1, 7, "bad_ces"), Scale("csat", 1, 5, "bad_csat")),
+    scales_optional=True,
+)
+
+KINDS = {k.name: k for k in (REVIEWS, SELLER_FEEDBACK, SURVEY_RESPONSES)}
 
 
 def get_kind(name: str) -> Kind:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.errors import BatchError
-from pipeline.sources.canonical import REVIEWS, SELLER_FEEDBACK
+from pipeline.sources.canonical import KINDS, REVIEWS, SELLER_FEEDBACK, SURVEY_RESPONSES
 from pipeline.sources.olist import attach_seller
 from pipeline.sources.spec import SourceSpec
 
@@ -17,6 +17,17 @@ GENERIC_FEEDBACK_COLUMNS = (
     "title", "channel", "language", "arrived_on_time", "item_as_described", "service_ok",
 )  # fmt: skip
 """Columns of the generic seller-feedback formats; from ``title`` on they are optional."""
+GENERIC_SURVEY_COLUMNS = (
+    "response_id",
+    "channel",
+    "response_date",
+    "nps",
+    "ces",
+    "csat",
+    "comment",
+    "language",
+)
+"""Columns of the generic survey-response formats; only ``language`` is optional (detected when absent)."""
 _GENERIC_REVIEW_OPTIONAL = GENERIC_REVIEW_COLUMNS[GENERIC_REVIEW_COLUMNS.index("language") :]
 _GENERIC_FEEDBACK_OPTIONAL = GENERIC_FEEDBACK_COLUMNS[GENERIC_FEEDBACK_COLUMNS.index("title") :]
 _MARC_COLUMNS = {
@@ -210,6 +221,17 @@ for _name, (_reader, _glob) in _GENERIC_READERS.items():
             optional=_GENERIC_FEEDBACK_OPTIONAL,
         )
     )
+    SOURCES.append(
+        SourceSpec(
+            name=_name,
+            kind=SURVEY_RESPONSES,
+            reader=_reader,
+            glob=_glob,
+            description=f"Generic survey responses, NPS 0-10 / CES 1-7 / CSAT 1-5 ({_reader})",
+            columns={c: c for c in GENERIC_SURVEY_COLUMNS},
+            optional=("language",),
+        )
+    )
 
 _BY_KEY = {(s.kind.name, s.name): s for s in SOURCES}
 
@@ -221,5 +243,5 @@ def get_source(kind: str, name: str) -> SourceSpec:
     except KeyError:
         known = sorted(n for k, n in _BY_KEY if k == kind)
         if not known:
-            raise BatchError(f"unknown kind {kind!r}; use reviews or seller_feedback") from None
+            raise BatchError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}") from None
         raise BatchError(f"unknown format {name!r} for {kind}; known formats: {', '.join(known)}") from None

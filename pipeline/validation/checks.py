@@ -19,23 +19,29 @@ from typing import Any
 import pandas as pd
 
 from pipeline.errors import BatchError
-from pipeline.sources.canonical import Kind
+from pipeline.sources.canonical import Kind, Scale
 from pipeline.sources.readers import Rejected
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 VALID_RATINGS = [1, 2, 3, 4, 5]
+NO_SCORE = "no_score"
 
 
 @dataclass(frozen=True)
 class RowCheck:
-    """One row-level expectation, the reason code it yields, and how to word a failure."""
+    """One row-level expectation, the reason code it yields, and how to word a failure.
+
+    ``derive`` computes the checked column from the canonical frame where it is not a canonical column
+    itself (for example whether a survey answer was given but did not parse).
+    """
 
     code: str
     column: str
     expectation: str
     kwargs: dict[str, Any]
     message: Callable[[pd.Series], str]
+    derive: Callable[[pd.DataFrame], pd.Series] | None = None
 
 
 @dataclass
@@ -54,25 +60,93 @@ def _quote(value: Any) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
+def _given(values: pd.Series) -> pd.Series:
+    """Whether the source had a value: not null and not blank."""
+
+    def given(v: Any) -> bool:
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            return False
+        return not isinstance(v, str) or bool(v.strip())
+
+    return values.map(given).astype(bool)
+
+
+def _not_a_number(column: str) -> Callable[[pd.Series], str]:
+    return lambda r: f"{column} {_quote(r['_src_' + column])} is not a number"
+
+
+def _out_of_range(scale: Scale) -> Callable[[pd.Series], str]:
+    return lambda r: (
+        f"{scale.column} {_quote(r['_src_' + scale.column])} "
+        f"is not a whole number from {scale.low} to {scale.high}"
+    )
+
+
+def _unparsed(column: str) -> Callable[[pd.DataFrame], pd.Series]:
+    """True where the source gave a value that did not parse as a number."""
+    return lambda frame: _given(frame[f"_src_{column}"]) & frame[column].isna()
+
+
+def _scores_given(columns: list[str]) -> Callable[[pd.DataFrame], pd.Series]:
+    """How many of the answer columns the source gave a value for."""
+
+    def count(frame: pd.DataFrame) -> pd.Series:
+        given = pd.Series(0, index=frame.index, dtype="int64")
+        for column in columns:
+            given += _given(frame[f"_src_{column}"]).astype("int64")
+        return given
+
+    return count
+
+
+def _scale_checks(kind: Kind) -> list[RowCheck]:
+    """Each answer column is a whole number in its range; with optional scales, at least one is given."""
+    checks: list[RowCheck] = []
+    for scale in kind.scales:
+        col = scale.column
+        if kind.scales_optional:  # empty is fine; given but not a number is not
+            checks.append(
+                RowCheck(
+                    scale.code,
+                    f"_unparsed_{col}",
+                    "ExpectColumnValuesToBeInSet",
+                    {"value_set": [False]},
+                    _not_a_number(col),
+                    derive=_unparsed(col),
+                )
+            )
+        else:
+            checks.append(RowCheck(scale.code, col, "ExpectColumnValuesToNotBeNull", {}, _not_a_number(col)))
+        checks.append(
+            RowCheck(
+                scale.code,
+                col,
+                "ExpectColumnValuesToBeInSet",
+                {"value_set": list(range(scale.low, scale.high + 1))},
+                _out_of_range(scale),
+            )
+        )
+    if kind.scales_optional:
+        names = [s.column for s in kind.scales]
+        checks.append(
+            RowCheck(
+                NO_SCORE,
+                "_scores_given",
+                "ExpectColumnValuesToBeBetween",
+                {"min_value": 1},
+                lambda r: f"no score: {', '.join(names[:-1])} and {names[-1]} are all empty",
+                derive=_scores_given(names),
+            )
+        )
+    return checks
+
+
 def _row_checks(kind: Kind) -> list[RowCheck]:
     """The row-level expectations for a kind, in the order their reasons are listed."""
     idc, datec, textc = kind.id_column, kind.date_column, kind.text_column
     checks = [
         RowCheck("missing_id", idc, "ExpectColumnValuesToNotBeNull", {}, lambda r: f"{idc} is missing"),
-        RowCheck(
-            "bad_rating",
-            "rating",
-            "ExpectColumnValuesToNotBeNull",
-            {},
-            lambda r: f"rating {_quote(r['_src_rating'])} is not a number",
-        ),
-        RowCheck(
-            "bad_rating",
-            "rating",
-            "ExpectColumnValuesToBeInSet",
-            {"value_set": VALID_RATINGS},
-            lambda r: f"rating {_quote(r['_src_rating'])} is not a whole number from 1 to 5",
-        ),
+        *_scale_checks(kind),
         RowCheck(
             "bad_date",
             datec,
@@ -162,11 +236,21 @@ def validate_rows(kind: Kind, frame: pd.DataFrame, rejected: list[Rejected]) -> 
     checks = _row_checks(kind)
     suite = _suite(
         f"rows:{kind.name}",
-        tuple((c.expectation, c.column, tuple((k, tuple(v)) for k, v in c.kwargs.items())) for c in checks),
+        tuple(
+            (
+                c.expectation,
+                c.column,
+                tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in c.kwargs.items()),
+            )
+            for c in checks
+        ),
     )
     frame = frame.reset_index(drop=True)
-    columns = list(dict.fromkeys(c.column for c in checks))
-    result = _run(suite, frame[columns].copy())
+    checked = frame[list(dict.fromkeys(c.column for c in checks if c.derive is None))].copy()
+    for check in checks:
+        if check.derive is not None:
+            checked[check.column] = check.derive(frame)
+    result = _run(suite, checked)
     reasons: dict[int, list[tuple[str, str]]] = {}
     summary: list[dict[str, Any]] = []
     first_record = frame.drop_duplicates(kind.id_column).set_index(kind.id_column)["_record_no"]

@@ -13,7 +13,7 @@ import duckdb
 from pipeline.errors import ReviewPulseError
 from pipeline.settings import Settings
 
-CORE_TABLES = ("reviews", "seller_feedback", "ingest_runs", "quarantine")
+CORE_TABLES = ("reviews", "seller_feedback", "survey_responses", "ingest_runs", "quarantine")
 
 
 @cache
