@@ -294,15 +294,21 @@ def score(
     output: Annotated[Path, typer.Option("--output", "-o", help="Scores as .csv or .parquet.")],
     threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
     batch_size: Annotated[int, typer.Option(help="Texts per encoder batch.")] = 32,
+    sentences: Annotated[
+        Path | None,
+        typer.Option(help="Also write one row per sentence (its sentiment and themes), .csv or .parquet."),
+    ] = None,
 ) -> None:
-    """Score reviews: language, sentiment, star estimate, fake probability with reasons, model version.
+    """Score reviews: language, sentiment, star estimate, fake probability with reasons, complaint themes.
 
     With product_id, reviewer_id, rating and review_date columns the fake probability also weighs how
-    the file's reviewers behave (bursts, near-duplicates, rings); without them it is text-only.
+    the file's reviewers behave (bursts, near-duplicates, rings); without them it is text-only. `themes`
+    lists the complaint themes (semicolon-separated taxonomy ids) found in the row's sentences.
     """
     from pipeline.fake.signals import FakeConfig
     from pipeline.scoring.score import score_file
     from pipeline.scoring.service import open_scorer
+    from pipeline.themes.apply import load_theme_model
     from pipeline.warehouse import sql_text
 
     settings = Settings.from_env()
@@ -310,6 +316,7 @@ def score(
         fakes = FakeConfig.load(settings.fake_signals_path)
         with console.status("Loading the encoder and heads…"):
             scorer = open_scorer(settings, threads=threads)
+            themes = load_theme_model(settings, scorer.encoder, scorer.store)
         with _progress() as progress:
             task = progress.add_task(f"Scoring {input.name}", total=scorer.count_rows(input))
             try:
@@ -323,6 +330,8 @@ def score(
                     batch_size=batch_size,
                     fakes=fakes,
                     sql=lambda name: sql_text(settings, name),
+                    themes=themes,
+                    sentences_path=sentences,
                 )
             finally:
                 scorer.close()

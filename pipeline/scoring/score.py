@@ -3,7 +3,8 @@
 Input: CSV, JSONL or Parquet with ``review_id`` and ``text``; optional ``title`` (scored together with
 the text, as in training) and ``language`` (detected where absent). Output: exactly one row per input
 ``review_id`` (a repeated id keeps its last row) with, at least, ``review_id, language, sentiment,
-p_negative, p_neutral, p_positive, stars_pred, model_version``; CSV or Parquet by the extension.
+p_negative, p_neutral, p_positive, stars_pred, model_version``, then the fake-review columns and ``themes``
+(semicolon-separated complaint theme ids, empty if none); CSV or Parquet by the extension.
 
 The input is read and written in chunks, so memory stays bounded whatever the file size.
 """
@@ -11,7 +12,7 @@ The input is read and written in chunks, so memory stays bounded whatever the fi
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -26,6 +27,8 @@ from pipeline.scoring.encoder import Encoder
 from pipeline.scoring.engine import EmbeddingStore, encode
 from pipeline.scoring.heads import HeadSet
 from pipeline.sources.language import detect_language, normalise_language
+from pipeline.themes.apply import split_texts, theme_sentences
+from pipeline.themes.assign import ThemeModel
 
 OUTPUT_COLUMNS = ("review_id", "language", "sentiment", "p_negative", "p_neutral", "p_positive", "stars_pred",
                   "model_version")  # fmt: skip
@@ -87,6 +90,23 @@ def score_frame(
 FAKE_COLUMNS = ("fake_probability", "p_deceptive", "p_generated", "fake_reasons")
 
 
+def row_themes(sentences: pd.DataFrame, rows: int, theme_ids: Sequence[str]) -> list[str]:
+    """Per input row, the semicolon-separated theme ids of its sentences (taxonomy order), "" if none."""
+    found: list[set[str]] = [set() for _ in range(rows)]
+    for row, themes in zip(sentences["row"], sentences["themes"], strict=True):
+        found[int(row)].update(themes)
+    return [";".join(t for t in theme_ids if t in row_set) for row_set in found]
+
+
+def _sentence_rows(sentences: pd.DataFrame, review_ids: pd.Series) -> pd.DataFrame:
+    """The sentence-level output: one row per sentence with its review_id, sentiment and themes."""
+    out = sentences.drop(columns=["row", "text_key"])
+    out.insert(0, "review_id", review_ids.astype(str).to_numpy()[sentences["row"].to_numpy(dtype=int)])
+    out["themes"] = [";".join(t) for t in out["themes"]]
+    out["theme_scores"] = [";".join(f"{v:.4f}" for v in scores) for scores in out["theme_scores"]]
+    return out
+
+
 def score_file(
     input_path: Path,
     output_path: Path,
@@ -97,6 +117,8 @@ def score_file(
     batch_size: int = 32,
     fakes: FakeConfig | None = None,
     sql: Callable[[str], str] | None = None,
+    themes: ThemeModel | None = None,
+    sentences_path: Path | None = None,
 ) -> int:
     """Score every review of ``input_path`` into ``output_path``, chunk by chunk; returns rows written.
 
@@ -106,12 +128,20 @@ def score_file(
     text-only otherwise (``pipeline.fake.detect.FileOpinions``). The final file is written by DuckDB
     from the partial one, keeping each repeated id's last row, so neither texts nor all scores sit in
     memory at once.
+
+    With ``themes`` (the theme model) each row gets ``themes``, the complaint themes of its sentences;
+    ``sentences_path`` (CSV or Parquet) then receives one row per sentence, with its own sentiment.
     """
     parquet = output_path.suffix.lower() == ".parquet"
     if not parquet and output_path.suffix.lower() != ".csv":
         raise BatchError(f"{output_path.name}: output must end in .csv or .parquet")
     if fakes is not None and sql is None:
         raise ValueError("fake scoring needs the SQL lookup too")
+    if sentences_path is not None and themes is None:
+        raise ValueError("sentence output needs the theme model")
+    if sentences_path is not None and sentences_path.suffix.lower() not in (".csv", ".parquet"):
+        raise BatchError(f"{sentences_path.name}: sentence output must end in .csv or .parquet")
+    sentence_writer = _Appender(sentences_path) if sentences_path is not None else None
     output_path.parent.mkdir(parents=True, exist_ok=True)
     partial = output_path.with_name(output_path.name + ".partial")
     partial.unlink(missing_ok=True)
@@ -127,6 +157,12 @@ def score_file(
                     if missing:
                         raise BatchError(f"{input_path.name}: required column missing: {', '.join(missing)}")
                     scored = score_frame(chunk, encoder, heads, store, progress, batch_size)
+                    if themes is not None:
+                        units = split_texts(review_text(chunk).tolist(), scored["language"].tolist())
+                        themed = theme_sentences(themes, encoder, store, units)
+                        scored["themes"] = row_themes(themed, len(scored), themes.taxonomy.ids)
+                        if sentence_writer is not None:
+                            sentence_writer.write(_sentence_rows(themed, scored["review_id"]))
                     if opinions is not None:
                         opinions.add(chunk, review_text(chunk).tolist(), scored)
                     scored.insert(0, "_seq", range(rows, rows + len(scored)))
@@ -140,16 +176,57 @@ def score_file(
             finally:
                 if writer is not None:
                     writer.close()
+                if sentence_writer is not None:
+                    sentence_writer.close()
             if not rows:
                 raise BatchError(f"{input_path.name}: no rows to score")
             written = _finish(con, partial, output_path, parquet, opinions, fakes, sql)
         except BaseException:
             partial.unlink(missing_ok=True)
+            if sentence_writer is not None:
+                sentence_writer.discard()
             raise
         finally:
             con.close()
     partial.unlink(missing_ok=True)
+    if sentence_writer is not None:
+        sentence_writer.publish()
     return written
+
+
+class _Appender:
+    """Writes frames chunk by chunk to a partial CSV or Parquet file, renamed into place when done."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.partial = path.with_name(path.name + ".partial")
+        self.partial.unlink(missing_ok=True)
+        self.parquet = path.suffix.lower() == ".parquet"
+        self.writer: pq.ParquetWriter | None = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.parquet:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            self.writer = self.writer or pq.ParquetWriter(self.partial, table.schema)
+            self.writer.write_table(table)
+        else:
+            frame.to_csv(self.partial, mode="a", header=not self.partial.exists(), index=False)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def discard(self) -> None:
+        self.close()
+        self.partial.unlink(missing_ok=True)
+
+    def publish(self) -> None:
+        self.close()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.partial.exists():  # no sentence in the whole file: an empty file with the header
+            self.partial.write_text("review_id,sentence_index,sentence,themes\n", encoding="utf-8")
+        self.partial.replace(self.path)
 
 
 def _reader(path: Path, parquet: bool) -> str:

@@ -1,24 +1,5 @@
 with texts as (
-    select
-        'reviews' as kind,
-        source,
-        review_id as record_id,
-        content_hash,
-        title,
-        text,
-        language
-    from reviews
-    union all
-    select
-        'seller_feedback' as kind,
-        source,
-        feedback_id as record_id,
-        content_hash,
-        title,
-        comment as text,
-        language
-    from seller_feedback
-    where comment is not null
+    select * from record_texts
 ),
 
 scored as (

@@ -1,0 +1,1 @@
+"""Complaint themes: the taxonomy, sentence splitting, theme assignment and emerging-theme discovery."""

@@ -1,0 +1,188 @@
+"""Assign taxonomy themes to sentences: which touchpoint, if any, each sentence complains about.
+
+Per sentence and theme, five pieces of evidence, all derived from the taxonomy file so a theme a user adds
+works without retraining:
+
+    cue       a cue word of the theme occurs (``cues`` in the taxonomy: the touchpoint is named)
+    sim       cosine similarity of the sentence embedding to the theme's closest example complaint
+    margin    ``sim`` minus the best other theme's ``sim`` (is this the touchpoint it is closest to?)
+    contrast  ``sim`` minus the similarity to the theme's closest mere mention (``mentions``: "arrived
+              early" against "arrived late")
+    negative  the sentence's own p(negative) from the sentiment head (a problem, not a mention)
+    problem   a problem word occurs (``problem_cues``: late, broken, never, não, roto ...)
+
+A small theme-agnostic logistic model (``combiner.json``: one weight per feature and interaction, fitted on
+the labelled dev set's tune split, see ``pipeline/themes/train.py``) turns them into a probability; a theme
+applies at ``threshold`` or above. Zero, one or several themes per sentence.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import ReviewPulseError
+from pipeline.scoring.heads import HeadSet
+from pipeline.themes.taxonomy import Taxonomy, fold
+
+FEATURES = ("cue", "sim", "margin", "contrast", "negative", "problem", "cue*negative", "cue*problem",
+            "sim*negative", "cue*margin", "cue*contrast", "contrast*negative")  # fmt: skip
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.asarray(matrix / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+@dataclass
+class Combiner:
+    """The logistic model over standardised ``FEATURES`` (one weight each), intercept and threshold."""
+
+    coef: np.ndarray
+    intercept: float
+    mean: np.ndarray
+    scale: np.ndarray
+    threshold: float = 0.5
+
+    def proba(self, features: np.ndarray) -> np.ndarray:
+        z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+    def save(self, path: Path, **meta: object) -> None:
+        def r(values: np.ndarray) -> list[float]:
+            return [round(float(v), 6) for v in values]
+
+        body = {
+            "features": list(FEATURES), "coef": r(self.coef), "intercept": round(self.intercept, 6),
+            "mean": r(self.mean), "scale": r(self.scale), "threshold": round(self.threshold, 4), **meta,
+        }  # fmt: skip
+        path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Combiner:
+        try:
+            body = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ReviewPulseError(f"cannot read theme combiner {path}: {exc}") from exc
+        if tuple(body.get("features", ())) != FEATURES:
+            raise ReviewPulseError(f"{path}: combiner features {body.get('features')} != {list(FEATURES)}")
+        return cls(
+            np.asarray(body["coef"], dtype=np.float64), float(body["intercept"]),
+            np.asarray(body["mean"], dtype=np.float64), np.asarray(body["scale"], dtype=np.float64),
+            float(body["threshold"]),
+        )  # fmt: skip
+
+
+@dataclass
+class Prototypes:
+    """Every theme's example embeddings (all languages), unit length, with each row's theme index and
+    whether it is a complaint (``examples``) or a mere mention (``mentions``)."""
+
+    vectors: np.ndarray
+    theme_index: np.ndarray
+    complaint: np.ndarray
+
+    def similarities(self, embeddings: np.ndarray, n_themes: int, *, complaint: bool = True) -> np.ndarray:
+        """``[n, themes]``: each sentence's cosine to the closest complaint (or mention) of each theme."""
+        sims = _unit(embeddings) @ self.vectors.T
+        out = np.full((len(embeddings), n_themes), -1.0, dtype=np.float32)
+        for t in range(n_themes):
+            columns = (self.theme_index == t) & (self.complaint == complaint)
+            if columns.any():
+                out[:, t] = sims[:, columns].max(axis=1)
+        return out
+
+
+def example_texts(taxonomy: Taxonomy) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Every example and mention sentence of the taxonomy, its theme index and whether it is a complaint."""
+    texts: list[str] = []
+    index: list[int] = []
+    complaint: list[bool] = []
+    for t, theme in enumerate(taxonomy.themes):
+        for is_complaint, groups in ((True, theme.examples), (False, theme.mentions)):
+            for sentences in groups.values():
+                texts.extend(sentences)
+                index.extend([t] * len(sentences))
+                complaint.extend([is_complaint] * len(sentences))
+    return texts, np.asarray(index), np.asarray(complaint, dtype=bool)
+
+
+def features(
+    taxonomy: Taxonomy,
+    prototypes: Prototypes,
+    texts: Sequence[str],
+    languages: Sequence[str | None],
+    embeddings: np.ndarray,
+    p_negative: np.ndarray,
+) -> np.ndarray:
+    """``[n, themes, len(FEATURES)]``: the evidence for every sentence and theme."""
+    n, k = len(texts), len(taxonomy.themes)
+    folded = [fold(t) for t in texts]
+    cue = np.array([[th.cue_match(f, lang) for th in taxonomy.themes] for f, lang in zip(folded, languages,
+                   strict=True)], dtype=np.float32).reshape(n, k)  # fmt: skip
+    problem = np.array([taxonomy.has_problem_cue(f, lang) for f, lang in zip(folded, languages, strict=True)],
+                       dtype=np.float32)[:, None].repeat(k, axis=1)  # fmt: skip
+    sim = prototypes.similarities(embeddings, k)
+    if k > 1:
+        top2 = np.sort(sim, axis=1)[:, -2:]
+        best_other = np.where(sim >= top2[:, [1]], top2[:, [0]], top2[:, [1]])
+    else:
+        best_other = np.zeros_like(sim)
+    margin = sim - best_other
+    mention = prototypes.similarities(embeddings, k, complaint=False)
+    contrast = np.where(mention > -1.0, sim - mention, 0.0).astype(np.float32)
+    negative = np.asarray(p_negative, dtype=np.float32)[:, None].repeat(k, axis=1)
+    return np.stack(
+        [cue, sim, margin, contrast, negative, problem, cue * negative, cue * problem, sim * negative,
+         cue * margin, cue * contrast, contrast * negative],
+        axis=2,
+    )  # fmt: skip
+
+
+@dataclass
+class SentenceThemes:
+    """What ``ThemeModel.predict`` returns for a batch of sentences."""
+
+    sentiment: np.ndarray  # label per sentence
+    p_negative: np.ndarray
+    p_positive: np.ndarray
+    proba: np.ndarray  # [n, themes]
+    themes: list[list[str]]  # theme ids at or above the threshold, per sentence
+
+
+@dataclass
+class ThemeModel:
+    """The taxonomy, the combiner and the sentiment head that reads each sentence's sentiment."""
+
+    taxonomy: Taxonomy
+    combiner: Combiner
+    sentiment: HeadSet
+    prototypes: Prototypes
+    version: str
+
+    def evidence(self, texts: Sequence[str], languages: Sequence[str | None], embeddings: np.ndarray
+                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:  # fmt: skip
+        """The feature tensor and the sentiment columns of a batch of sentences."""
+        sentiment = self.sentiment.predict(embeddings, texts)
+        feats = features(
+            self.taxonomy, self.prototypes, texts, languages, embeddings, sentiment["p_negative"]
+        )
+        return feats, sentiment
+
+    def predict(self, texts: Sequence[str], languages: Sequence[str | None], embeddings: np.ndarray
+                ) -> SentenceThemes:  # fmt: skip
+        if len(texts) == 0:
+            empty = np.zeros(0)
+            return SentenceThemes(empty, empty, empty, np.zeros((0, len(self.taxonomy.themes))), [])
+        feats, sentiment = self.evidence(texts, languages, embeddings)
+        proba = self.combiner.proba(feats)
+        ids = self.taxonomy.ids
+        chosen = [[ids[t] for t in np.flatnonzero(row >= self.combiner.threshold)] for row in proba]
+        return SentenceThemes(
+            np.asarray(sentiment["sentiment"]), np.asarray(sentiment["p_negative"]),
+            np.asarray(sentiment["p_positive"]), proba, chosen,
+        )  # fmt: skip

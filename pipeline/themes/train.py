@@ -1,0 +1,117 @@
+"""Fit the theme combiner and measure theme assignment on labelled sentences.
+
+The combiner has one weight per feature (``pipeline.themes.assign.FEATURES``), shared by every theme, so it
+is fitted on few labels without learning any theme by heart: the dev set's ``tune`` split (hand-labelled real
+sentences, ``models/themes/devset``). The ``test`` split is never seen by the fit; ``reviewpulse evaluate``
+reports per-theme precision and recall and micro/macro F1 per language on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+from pipeline.scoring.encoder import Encoder
+from pipeline.scoring.engine import EmbeddingStore, encode
+from pipeline.themes.assign import FEATURES, Combiner, ThemeModel
+from pipeline.themes.sentences import split_sentences
+
+SEED = 13
+
+
+@dataclass
+class Evidence:
+    """Features and labels of labelled sentences, flattened to one row per (unit, theme)."""
+
+    features: np.ndarray  # [units, themes, F]
+    labels: np.ndarray  # [sentences, themes] 0/1
+    unit_owner: np.ndarray  # [units]: the labelled sentence each unit came from
+
+
+def evidence(
+    model: ThemeModel, encoder: Encoder, store: EmbeddingStore | None, frame: pd.DataFrame
+) -> Evidence:
+    """Split each labelled sentence into units as the pipeline does and compute the units' features.
+
+    ``frame`` has ``sentence``, ``language`` and ``themes`` (a sequence of theme ids).
+    """
+    ids = model.taxonomy.ids
+    units: list[str] = []
+    languages: list[str | None] = []
+    owner: list[int] = []
+    for i, (sentence, language) in enumerate(zip(frame["sentence"], frame["language"], strict=True)):
+        parts = [s.text for s in split_sentences(str(sentence), language)] or [str(sentence)]
+        units.extend(parts)
+        languages.extend([language] * len(parts))
+        owner.extend([i] * len(parts))
+    embeddings = np.concatenate(list(encode(encoder, units, store=store)))
+    feats, _ = model.evidence(units, languages, embeddings)
+    labels = np.zeros((len(frame), len(ids)), dtype=np.int8)
+    for i, themes in enumerate(frame["themes"]):
+        for theme in themes:
+            labels[i, ids.index(theme)] = 1
+    return Evidence(feats, labels, np.asarray(owner))
+
+
+def sentence_proba(combiner: Combiner, ev: Evidence) -> np.ndarray:
+    """``[sentences, themes]``: a labelled sentence's theme probability is the max over its units."""
+    unit_p = combiner.proba(ev.features)
+    out = np.zeros(ev.labels.shape, dtype=np.float64)
+    np.maximum.at(out, ev.unit_owner, unit_p)
+    return out
+
+
+def fit_combiner(ev: Evidence, *, c: float = 1.0) -> Combiner:
+    """Logistic regression over (unit, theme) rows; a unit is positive when its sentence has the theme.
+
+    Units of a multi-unit sentence all inherit its labels (noisy but rare); the threshold is then chosen to
+    maximise micro-F1 of the sentence-level predictions on the same data.
+    """
+    x = ev.features.reshape(-1, len(FEATURES)).astype(np.float64)
+    y = ev.labels[ev.unit_owner].reshape(-1)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    fitted = LogisticRegression(C=c, max_iter=2000, random_state=SEED).fit((x - mean) / scale, y)
+    combiner = Combiner(fitted.coef_[0].astype(np.float64), float(fitted.intercept_[0]), mean, scale)
+    proba = sentence_proba(combiner, ev)
+    best = max(np.arange(0.2, 0.81, 0.025), key=lambda t: _micro_f1(ev.labels, proba >= t))
+    combiner.threshold = float(round(best, 3))
+    return combiner
+
+
+def _micro_f1(labels: np.ndarray, predicted: np.ndarray) -> float:
+    tp = float((labels & predicted).sum())
+    fp = float((~labels.astype(bool) & predicted).sum())
+    fn = float((labels.astype(bool) & ~predicted).sum())
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def theme_metrics(
+    labels: np.ndarray, predicted: np.ndarray, theme_ids: Sequence[str]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Per-theme precision/recall/F1/support and micro/macro F1 (macro over themes with support)."""
+    labels = labels.astype(bool)
+    predicted = predicted.astype(bool)
+    rows = []
+    for t, theme in enumerate(theme_ids):
+        tp = int((labels[:, t] & predicted[:, t]).sum())
+        fp = int((~labels[:, t] & predicted[:, t]).sum())
+        fn = int((labels[:, t] & ~predicted[:, t]).sum())
+        precision = tp / (tp + fp) if tp + fp else float("nan")
+        recall = tp / (tp + fn) if tp + fn else float("nan")
+        f1 = 2 * tp / (2 * tp + fp + fn) if (tp + fp + fn) else float("nan")
+        rows.append({"theme": theme, "support": tp + fn, "predicted": tp + fp, "precision": precision,
+                     "recall": recall, "f1": f1})  # fmt: skip
+    table = pd.DataFrame(rows)
+    supported = table[table["support"] > 0]
+    summary = {
+        "sentences": int(len(labels)),
+        "micro_f1": _micro_f1(labels, predicted),
+        "macro_f1": float(supported["f1"].fillna(0.0).mean()) if len(supported) else float("nan"),
+        "themes_with_support": int(len(supported)),
+    }
+    return table, summary
