@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from pipeline import __version__
 from pipeline.reports.charts import bar_chart, line_chart
 from pipeline.reports.marts import load_fake_latest, mart_names
+from pipeline.reports.redact import redact
 from pipeline.settings import Settings
 
 MIN_REVIEWS_FOR_RANKING = 5
@@ -123,7 +124,7 @@ def _trust_context(
         con,
         """
         select r.product_id, coalesce(r.product_title, r.product_id) as product, r.rating,
-               left(coalesce(r.title || '. ', '') || r.text, 160) as excerpt,
+               coalesce(r.title || '. ', '') || r.text as excerpt, r.language,
                k.fake_probability, k.fake_reasons
         from reviews as r
         inner join fake_latest as k
@@ -134,6 +135,10 @@ def _trust_context(
         """,
         {"night": night},
     )
+    # quotes show no emails, phones or names; redact the whole text, then cut it to the excerpt
+    examples["excerpt"] = [
+        redact(t, lang)[:160] for t, lang in zip(examples["excerpt"], examples["language"], strict=True)
+    ]
     return {
         "grade_chart": bar_chart(
             grades, [float(counts.get(g, 0)) for g in grades], value_format="{:.0f}", color="#9333ea"
