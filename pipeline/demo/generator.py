@@ -8,10 +8,13 @@
     <landing>/reviews/judgeme/<night>/judgeme_reviews.csv
     <landing>/seller_feedback/amazon_seller_central/<night>/<seller_id>.txt
     <landing>/seller_feedback/generic_csv/<night>/feedback.csv
+    <landing>/survey_responses/generic_csv/<night>/surveys.csv
 
 and a JSON truth file listing what it planted: a delivery complaint spike for one seller, a fake-review
 ring, mixed-sentiment products, an edited review, malformed records and tricky-but-valid texts.
 The same seed and arguments always give byte-identical files: no wall-clock time, fixed ordering.
+Survey responses (NPS / CES / CSAT with an optional comment) draw from their own random stream, derived
+from the seed, so adding them left every review and feedback file exactly as it was.
 The catalog, customer names and the en/es/pt sentences come from ``phrases.yaml`` next to this module.
 """
 
@@ -35,7 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from pipeline.sources.registry import GENERIC_REVIEW_COLUMNS
+from pipeline.sources.registry import GENERIC_REVIEW_COLUMNS, GENERIC_SURVEY_COLUMNS
 
 __all__ = ["DemoManifest", "generate_demo"]
 
@@ -55,6 +58,9 @@ _REVIEW_SOURCE_WEIGHTS = (0.30, 0.25, 0.25, 0.20)
 _FEEDBACK_SOURCE_WEIGHTS = (0.55, 0.45)
 _SELLER_IDS = tuple(f"seller-{i:02d}" for i in range(1, 9))
 _WEEKDAY_FACTOR = (1.0, 0.95, 0.95, 1.0, 1.1, 1.3, 1.25)
+_SURVEY_CHANNEL_WEIGHTS = (0.40, 0.30, 0.20, 0.10)
+SURVEY_SPIKE_CHANNEL = "marketplace"
+"""During the delivery spike, marketplace respondents complain about late orders."""
 _UNDECODABLE = "@@UNDECODABLE@@"
 _UNDECODABLE_BYTES = b"\xff\xfe"
 
@@ -110,6 +116,7 @@ _FILE_NAMES = {
     ("reviews", "generic_parquet"): "reviews.parquet",
     ("reviews", "judgeme"): "judgeme_reviews.csv",
     ("seller_feedback", "generic_csv"): "feedback.csv",
+    ("survey_responses", "generic_csv"): "surveys.csv",
 }
 # Which column holds the id, text, rating and date in each (kind, source).
 _FIELDS = {
@@ -119,6 +126,7 @@ _FIELDS = {
     ("reviews", "judgeme"): ("", "body", "rating", "review_date"),
     ("seller_feedback", AMAZON): ("Order ID", "Comments", "Rating", "Date"),
     ("seller_feedback", "generic_csv"): ("feedback_id", "comment", "rating", "feedback_date"),
+    ("survey_responses", "generic_csv"): ("response_id", "comment", "csat", "response_date"),
 }
 _BAD_RATINGS: dict[str, tuple[Any, ...]] = {
     "generic_csv": ("five", "7", "0", "10"),
@@ -270,6 +278,39 @@ _FEEDBACK_NEG_WEIGHTS = {
     "returns_refunds": 0.8,
 }
 _MIXED_ASPECTS = (("quality", "delivery_speed"), ("price_value", "size_fit"), ("delivery_speed", "quality"))
+# What post-purchase survey comments talk about: the journey, rarely the product itself
+_SURVEY_POS_WEIGHTS = {
+    "delivery_speed": 3.0,
+    "customer_service": 2.0,
+    "checkout_payment": 1.5,
+    "packaging": 1.0,
+    "product_info": 1.0,
+    "returns_refunds": 0.6,
+    "shipping_cost": 0.6,
+}
+_SURVEY_NEG_WEIGHTS = {
+    "delivery_speed": 2.5,
+    "customer_service": 2.0,
+    "checkout_payment": 1.2,
+    "returns_refunds": 1.2,
+    "shipping_cost": 1.0,
+    "wrong_item": 0.8,
+    "packaging": 0.6,
+    "product_info": 0.8,
+}
+# CSAT answer -> (NPS range, CES range): the three answers of one respondent agree with each other
+_SURVEY_ANSWERS = {5: ((8, 10), (1, 2)), 4: ((7, 9), (2, 3)), 3: ((5, 7), (3, 5)), 2: ((2, 6), (4, 6)),
+                   1: ((0, 4), (5, 7))}  # fmt: skip
+# Share of respondents who skip each question, and who leave a comment
+_SURVEY_SKIP = {"nps": 0.06, "ces": 0.25, "csat": 0.12}
+_SURVEY_COMMENT_SHARE = 0.7
+# Malformed survey records, one set per malformed night: (reason, column, bad value)
+_SURVEY_MALFORMED = (
+    ("bad_nps", "nps", ("11", "ten", "7.5", "-1")),
+    ("bad_ces", "ces", ("0", "8", "easy")),
+    ("bad_csat", "csat", ("6", "0", "4.5")),
+    ("no_score", "", ("",)),
+)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -287,6 +328,7 @@ class DemoManifest:
     review_rows: int
     feedback_rows: int
     malformed_rows: int
+    survey_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -347,6 +389,19 @@ class _Feedback:
     response: str = ""
     tag: str = ""
     feature: str = ""
+
+
+@dataclass(frozen=True)
+class _Survey:
+    response_id: str
+    channel: str
+    language: str
+    when: datetime
+    nps: int | None
+    ces: int | None
+    csat: int | None
+    comment: str
+    tag: str = ""
 
 
 @dataclass
@@ -455,8 +510,10 @@ def generate_demo(
     reviews = _generate_reviews(world)
     feedback = _generate_feedback(world)
     reviews, edit = _plan_edit(world, reviews)
-    outcome = _write_nights(world, Path(landing_dir), reviews, feedback, edit)
-    truth = _truth(world, seed, reviews, feedback, edit, outcome)
+    survey_rng = random.Random(f"reviewpulse-surveys-{seed}")  # never the shared stream: see the docstring
+    surveys = _generate_surveys(survey_rng, world.plan)
+    outcome = _write_nights(world, Path(landing_dir), reviews, feedback, edit, (survey_rng, surveys))
+    truth = _truth(world, seed, reviews, feedback, edit, outcome, surveys)
     truth_path = Path(truth_path)
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(truth, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -468,7 +525,8 @@ def generate_demo(
         truth_path=truth_path,
         review_rows=totals["reviews"]["rows"],
         feedback_rows=totals["seller_feedback"]["rows"],
-        malformed_rows=totals["reviews"]["malformed"] + totals["seller_feedback"]["malformed"],
+        malformed_rows=sum(t["malformed"] for t in totals.values()),
+        survey_rows=totals["survey_responses"]["rows"],
     )
 
 
@@ -1190,6 +1248,115 @@ def _order_id(w: _World, source: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Survey responses (their own random stream: nothing above draws from it, nothing here from ``w.rng``)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _generate_surveys(rng: random.Random, plan: _Plan) -> list[_Survey]:
+    """Every survey response of the run, backfill included, day by day."""
+    out: list[_Survey] = []
+    for day in _all_days(plan.start, plan.nights):
+        for _ in range(rng.randint(25, 40) if day >= plan.start else rng.randint(4, 8)):
+            out.append(_organic_survey(rng, plan, day, len(out) + 1))
+        for _ in range(rng.randint(3, 5) if day in plan.spike_dates else 0):
+            out.append(_late_survey(rng, day, len(out) + 1))
+    return out
+
+
+def _organic_survey(rng: random.Random, plan: _Plan, day: date, number: int) -> _Survey:
+    """A respondent whose NPS, CES and CSAT agree, and whose comment (if any) follows their CSAT."""
+    channel = str(_pick(rng, CHANNELS, _SURVEY_CHANNEL_WEIGHTS))
+    if channel == SURVEY_SPIKE_CHANNEL and day in plan.spike_dates and rng.random() < 0.4:
+        return _late_survey(rng, day, number)
+    lang = _pick_language(rng)
+    csat = _draw_rating(rng, 0.8)
+    (nps_lo, nps_hi), (ces_lo, ces_hi) = _SURVEY_ANSWERS[csat]
+    answers = {"nps": rng.randint(nps_lo, nps_hi), "ces": rng.randint(ces_lo, ces_hi), "csat": csat}
+    skipped = [q for q, share in _SURVEY_SKIP.items() if rng.random() < share]
+    if len(skipped) == len(answers):  # a valid response answers at least one question
+        skipped.pop(rng.randrange(len(skipped)))
+    comment = _survey_comment(rng, lang, csat) if rng.random() < _SURVEY_COMMENT_SHARE else ""
+    given = {q: None if q in skipped else answers[q] for q in answers}
+    return _Survey(
+        f"sv-{number:06d}",
+        channel,
+        lang,
+        _moment(rng, day),
+        given["nps"],
+        given["ces"],
+        given["csat"],
+        comment,
+    )
+
+
+def _late_survey(rng: random.Random, day: date, number: int) -> _Survey:
+    """A marketplace respondent during the spike: the order came late, low NPS and CSAT, high effort."""
+    lang = _pick_language(rng)
+    parts = [_sentence(rng, lang, "delivery_speed", False, None, days=rng.randint(8, 16))]
+    if rng.random() < 0.5:
+        parts.append(rng.choice(_PHRASES[lang]["late_extra"]))
+    csat = int(_pick(rng, (1, 2, 3), (0.5, 0.4, 0.1)))
+    (nps_lo, nps_hi), (ces_lo, ces_hi) = _SURVEY_ANSWERS[csat]
+    return _Survey(
+        f"sv-{number:06d}",
+        SURVEY_SPIKE_CHANNEL,
+        lang,
+        _moment(rng, day),
+        rng.randint(nps_lo, min(nps_hi, 6)),  # a late order makes a detractor
+        rng.randint(ces_lo, ces_hi),
+        csat,
+        " ".join(parts),
+        tag="late",
+    )
+
+
+def _survey_comment(rng: random.Random, lang: str, csat: int) -> str:
+    """A comment about the journey whose tone follows the CSAT answer."""
+    n_pos, n_neg = _tone_mix(rng, csat)
+    pos = _pick_touches(rng, _SURVEY_POS_WEIGHTS, n_pos)
+    neg = _pick_touches(rng, _SURVEY_NEG_WEIGHTS, n_neg, pos)
+    good = [_sentence(rng, lang, t, True, None) for t in pos]
+    bad = [_sentence(rng, lang, t, False, None) for t in neg]
+    return _arrange(rng, lang, csat, good, bad)
+
+
+def _survey_record(s: _Survey) -> _Record:
+    """The file record for a survey response, in the generic survey columns."""
+    values = {
+        "response_id": s.response_id,
+        "channel": s.channel,
+        "response_date": s.when.isoformat(timespec="seconds"),
+        "nps": s.nps,
+        "ces": s.ces,
+        "csat": s.csat,
+        "comment": s.comment,
+        "language": s.language,
+    }
+    return _Record(values, (s.when.isoformat(), s.response_id), s.tag)
+
+
+def _survey_file(rng: random.Random, night: date, surveys: list[_Survey], malformed: bool) -> _File:
+    """One night's survey file; on a malformed night, one record per survey reason goes bad."""
+    file = _File(
+        "survey_responses", "generic_csv", f"survey_responses/generic_csv/{night.isoformat()}/surveys.csv"
+    )
+    file.records = sorted((_survey_record(s) for s in surveys), key=lambda rec: rec.key)
+    if not malformed:
+        return file
+    for reason, column, values in _SURVEY_MALFORMED:
+        plain = [i for i, rec in enumerate(file.records) if not rec.tag and not rec.reason]
+        record = file.records[rng.choice(plain)]
+        bad = _Record(dict(record.values), record.key, reason=reason)
+        bad.values["response_id"] = f"{record.values['response_id']}-x"
+        if column:
+            bad.values[column] = rng.choice(values)
+        else:
+            bad.values.update(nps=None, ces=None, csat=None)
+        file.records.insert(rng.randint(0, len(file.records)), bad)
+    return file
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Rendering records
 # ---------------------------------------------------------------------------------------------------------
 
@@ -1314,15 +1481,20 @@ def _write_nights(
     reviews: list[_Review],
     feedback: list[_Feedback],
     edit: tuple[_Review, _Review] | None,
+    surveys: tuple[random.Random, list[_Survey]],
 ) -> _Outcome:
     """Bucket records by night, build each night's files, plant malformed records and write them."""
     plan = w.plan
+    survey_rng, survey_list = surveys
     night_reviews: list[list[_Review]] = [[] for _ in plan.nights]
     night_feedback: list[list[_Feedback]] = [[] for _ in plan.nights]
+    night_surveys: list[list[_Survey]] = [[] for _ in plan.nights]
     for r in reviews:
         night_reviews[_night_index(plan, r.when.date())].append(r)
     for f in feedback:
         night_feedback[_night_index(plan, f.when.date())].append(f)
+    for s in survey_list:
+        night_surveys[_night_index(plan, s.when.date())].append(s)
     if edit is not None and plan.edit_night is not None:
         night_reviews[plan.edit_night].append(edit[1])
     outcome = _Outcome()
@@ -1330,6 +1502,8 @@ def _write_nights(
         files = _night_files(night.isoformat(), night_reviews[index], night_feedback[index])
         if index in plan.malformed_nights:
             _plant_malformed(w, files, night, _malformed_for(plan, index))
+        survey_file = _survey_file(survey_rng, night, night_surveys[index], index in plan.malformed_nights)
+        files[survey_file.rel] = survey_file
         for rel in sorted(files):
             outcome.files.append(_write_file(landing / rel, files[rel]))
             outcome.rels.append(rel)
@@ -1454,6 +1628,7 @@ def _write_file(path: Path, file: _File) -> Path:
         ("reviews", "judgeme"): lambda recs: _delimited_bytes(JUDGEME_COLUMNS, recs),
         ("seller_feedback", AMAZON): _tsv_bytes,
         ("seller_feedback", "generic_csv"): lambda recs: _delimited_bytes(GENERIC_FEEDBACK_COLUMNS, recs),
+        ("survey_responses", "generic_csv"): lambda recs: _delimited_bytes(GENERIC_SURVEY_COLUMNS, recs),
     }
     path.write_bytes(writers[(file.kind, file.source)](file.records))
     return path
@@ -1515,6 +1690,7 @@ def _truth(
     feedback: list[_Feedback],
     edit: tuple[_Review, _Review] | None,
     outcome: _Outcome,
+    surveys: list[_Survey],
 ) -> dict[str, Any]:
     """Everything the generator planted, for later checks of the pipeline's findings."""
     plan = w.plan
@@ -1525,12 +1701,13 @@ def _truth(
         "files": sorted(outcome.rels),
         "counts": outcome.counts,
         "totals": _totals(outcome),
-        "backfill": _backfill_section(plan, reviews, feedback),
+        "backfill": _backfill_section(plan, reviews, feedback, surveys),
         "catalog": _catalog_section(w),
         "complaint_spike": _spike_section(w, reviews, feedback),
         "fake_ring": _ring_section(w, reviews),
         "mixed_products": _mixed_section(w, reviews),
         "edited_review": _edit_section(plan, edit),
+        "surveys": _survey_section(plan, surveys),
         "malformed": {
             "description": "Records that must be rejected or quarantined, by 1-based data record number "
             "(header excluded); for duplicate_id the second occurrence is the bad one.",
@@ -1555,9 +1732,12 @@ def _totals(outcome: _Outcome) -> dict[str, dict[str, int]]:
     }
 
 
-def _backfill_section(plan: _Plan, reviews: list[_Review], feedback: list[_Feedback]) -> dict[str, Any]:
+def _backfill_section(
+    plan: _Plan, reviews: list[_Review], feedback: list[_Feedback], surveys: list[_Survey]
+) -> dict[str, Any]:
     old_reviews = sum(1 for r in reviews if r.when.date() < plan.start)
     old_feedback = sum(1 for f in feedback if f.when.date() < plan.start)
+    old_surveys = sum(1 for s in surveys if s.when.date() < plan.start)
     return {
         "description": "Older records dated before the first night, shipped in the first night's files.",
         "night": plan.start.isoformat(),
@@ -1565,6 +1745,7 @@ def _backfill_section(plan: _Plan, reviews: list[_Review], feedback: list[_Feedb
         "end": (plan.start - timedelta(days=1)).isoformat(),
         "reviews": old_reviews,
         "seller_feedback": old_feedback,
+        "survey_responses": old_surveys,
     }
 
 
@@ -1656,4 +1837,42 @@ def _edit_section(plan: _Plan, edit: tuple[_Review, _Review] | None) -> dict[str
         "edited_rating": edited.rating,
         "original_text": original.text,
         "edited_text": edited.text,
+    }
+
+
+def _survey_section(plan: _Plan, surveys: list[_Survey]) -> dict[str, Any]:
+    """Valid survey responses per channel with their NPS / CES / CSAT tallies, and the spike's responses."""
+    by_channel: dict[str, dict[str, int]] = {}
+    for s in surveys:
+        c = by_channel.setdefault(
+            s.channel,
+            {"responses": 0, "comments": 0, "nps_answers": 0, "promoters": 0, "detractors": 0,
+             "ces_answers": 0, "ces_sum": 0, "csat_answers": 0, "csat_satisfied": 0},
+        )  # fmt: skip
+        c["responses"] += 1
+        c["comments"] += bool(s.comment)
+        if s.nps is not None:
+            c["nps_answers"] += 1
+            c["promoters"] += s.nps >= 9
+            c["detractors"] += s.nps <= 6
+        if s.ces is not None:
+            c["ces_answers"] += 1
+            c["ces_sum"] += s.ces
+        if s.csat is not None:
+            c["csat_answers"] += 1
+            c["csat_satisfied"] += s.csat >= 4
+    late = sorted(s.response_id for s in surveys if s.tag == "late")
+    return {
+        "description": "Survey responses that load (malformed ones are listed under malformed): NPS 0-10, "
+        "CES 1-7 (lower is easier) and CSAT 1-5 that agree with each other and with the comment's tone, "
+        f"tallied per channel. During the delivery spike, {SURVEY_SPIKE_CHANNEL} respondents complain "
+        "about late orders.",
+        "responses": len(surveys),
+        "by_channel": {k: by_channel[k] for k in sorted(by_channel)},
+        "spike": {
+            "channel": SURVEY_SPIKE_CHANNEL,
+            "start": plan.spike_dates[0].isoformat(),
+            "end": plan.spike_dates[-1].isoformat(),
+            "response_ids": late,
+        },
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -15,11 +16,18 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.demo import DemoManifest, generate_demo
+from pipeline.sources.registry import GENERIC_SURVEY_COLUMNS
 
 START = date(2026, 11, 3)
 REVIEW_SOURCES = ("generic_csv", "generic_jsonl", "generic_parquet", "judgeme")
 FEEDBACK_SOURCES = ("amazon_seller_central", "generic_csv")
-REASONS = {"empty_text", "bad_rating", "bad_date", "missing_id", "duplicate_id", "broken_json", "undecodable"}
+REASONS = {"empty_text", "bad_rating", "bad_date", "missing_id", "duplicate_id", "broken_json", "undecodable",
+           "bad_nps", "bad_ces", "bad_csat", "no_score"}  # fmt: skip
+# survey answer -> its valid whole numbers (each may be empty, not all three)
+SURVEY_SCALES = {"nps": range(0, 11), "ces": range(1, 8), "csat": range(1, 6)}
+# sha256 of every review and feedback file of generate_demo(start=START, nights=3, seed=7), taken with the
+# generator as it was before survey responses were added (parquet by content, not by writer metadata)
+PINNED_OLD_FILES = "ada0798447718b08cfb04a4eaeb64d0f986c81c6001c1cbf709f0448cab78c0d"
 SURROGATE = re.compile("[\udc80-\udcff]")
 # (kind, source) -> id, text, rating, date column, and how the date is written
 FIELDS = {
@@ -29,6 +37,7 @@ FIELDS = {
     ("reviews", "judgeme"): ("", "body", "rating", "review_date", "%Y-%m-%d %H:%M:%S UTC"),
     ("seller_feedback", "amazon_seller_central"): ("Order ID", "Comments", "Rating", "Date", "%m/%d/%y"),
     ("seller_feedback", "generic_csv"): ("feedback_id", "comment", "rating", "feedback_date", "iso"),
+    ("survey_responses", "generic_csv"): ("response_id", "comment", "csat", "response_date", "iso"),
 }
 Row = dict[str, Any] | None  # None: a line that is not valid JSON
 Demo = tuple[DemoManifest, dict[str, Any], Path]
@@ -90,7 +99,9 @@ def _problems(kind: str, source: str, row: Row, seen: set[str]) -> set[str]:
         found.add("undecodable")
     if kind == "reviews" and not str(row[text_col] or "").strip():
         found.add("empty_text")
-    if not _rating_ok(row[rating_col]):
+    if kind == "survey_responses":
+        found |= _survey_problems(row)
+    elif not _rating_ok(row[rating_col]):
         found.add("bad_rating")
     if not _date_ok(row[date_col], fmt):
         found.add("bad_date")
@@ -102,6 +113,18 @@ def _problems(kind: str, source: str, row: Row, seen: set[str]) -> set[str]:
             found.add("duplicate_id")
         else:
             seen.add(ident)
+    return found
+
+
+def _survey_problems(row: dict[str, Any]) -> set[str]:
+    """bad_nps / bad_ces / bad_csat for an answer that is not a whole number in range; no_score for none."""
+    found = set()
+    for column, valid in SURVEY_SCALES.items():
+        value = row[column]
+        if value and value not in {str(v) for v in valid}:
+            found.add(f"bad_{column}")
+    if not any(row[c] for c in SURVEY_SCALES):
+        found.add("no_score")
     return found
 
 
@@ -157,7 +180,7 @@ def test_nights_are_consecutive_days_and_files_follow_the_layout(demo: Demo) -> 
     assert truth["nights"] == manifest.nights
     for path in manifest.files:
         kind, source, night, _ = path.relative_to(landing).parts
-        assert kind in ("reviews", "seller_feedback") and night in manifest.nights
+        assert kind in ("reviews", "seller_feedback", "survey_responses") and night in manifest.nights
     assert sorted(p.relative_to(landing).as_posix() for p in manifest.files) == truth["files"]
 
 
@@ -373,3 +396,107 @@ def test_a_single_night_still_plants_malformed_rows(tmp_path: Path) -> None:
 def test_zero_nights_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="nights"):
         generate_demo(tmp_path / "landing", tmp_path / "truth.json", start=START, nights=0)
+
+
+def _old_files_digest(landing: Path) -> str:
+    """One sha256 over every review and feedback file (not the survey files), parquet by its rows."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in landing.rglob("*") if p.is_file()):
+        rel = path.relative_to(landing).as_posix()
+        if rel.startswith("survey_responses/"):
+            continue
+        digest.update(rel.encode() + b"\0")
+        if path.suffix == ".parquet":
+            rows = pq.read_table(path).to_pylist()
+            digest.update(json.dumps(rows, sort_keys=True, default=str).encode())
+        else:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _surveys(landing: Path) -> list[dict[str, Any]]:
+    """Every survey record of every night (malformed ones included), with its night."""
+    out = []
+    for path in sorted((landing / "survey_responses" / "generic_csv").rglob("surveys.csv")):
+        out += [r | {"_night": path.parent.name} for r in _read(path, "survey_responses", "generic_csv") if r]
+    return out
+
+
+def test_survey_files_are_byte_identical_and_leave_the_old_files_as_they_were(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    generate_demo(a / "landing", a / "truth.json", start=START, nights=3, seed=7)
+    generate_demo(b / "landing", b / "truth.json", start=START, nights=3, seed=7)
+    first, second = _all_files(a / "landing"), _all_files(b / "landing")
+    surveys = sorted(rel for rel in first if rel.startswith("survey_responses/"))
+    assert surveys == [f"survey_responses/generic_csv/{(START + timedelta(days=i)).isoformat()}/surveys.csv"
+                       for i in range(3)]  # fmt: skip
+    assert all(first[rel] == second[rel] for rel in surveys)
+    # surveys draw from their own random stream: every review and feedback file is as before they existed
+    assert _old_files_digest(a / "landing") == PINNED_OLD_FILES
+
+
+def test_survey_answers_agree_with_each_other_and_the_truth_file(demo: Demo) -> None:
+    manifest, truth, landing = demo
+    header = (landing / "survey_responses" / "generic_csv" / manifest.nights[0] / "surveys.csv").read_text(
+        "utf-8"
+    )
+    assert header.split("\n")[0].split(",") == list(GENERIC_SURVEY_COLUMNS)
+    malformed = {
+        (m["night"], m["record"]) for m in truth["malformed"]["records"] if m["kind"] == "survey_responses"
+    }
+    valid: list[dict[str, Any]] = []
+    for night in manifest.nights:
+        path = landing / "survey_responses" / "generic_csv" / night / "surveys.csv"
+        rows = _read(path, "survey_responses", "generic_csv")
+        valid += [r for i, r in enumerate(rows, start=1) if r is not None and (night, i) not in malformed]
+    assert len(valid) == truth["surveys"]["responses"] == manifest.survey_rows - len(malformed)
+    assert {r["channel"] for r in valid} == {"web", "app", "marketplace", "shopify"}
+    assert {r["language"] for r in valid} == {"en", "es", "pt"}
+    for row in valid:
+        nps, ces, csat = (int(row[c]) if row[c] else None for c in ("nps", "ces", "csat"))
+        if nps is not None and csat is not None:  # a satisfied respondent recommends, an unhappy one does not
+            assert (csat >= 4) <= (nps >= 7) and (csat <= 2) <= (nps <= 6), row
+        if ces is not None and csat is not None:
+            assert (csat == 5) <= (ces <= 2) and (csat == 1) <= (ces >= 5), row
+    tallies = truth["surveys"]["by_channel"]
+    for channel, tally in tallies.items():
+        rows = [r for r in valid if r["channel"] == channel]
+        nps = [int(r["nps"]) for r in rows if r["nps"]]
+        assert tally["responses"] == len(rows) and tally["nps_answers"] == len(nps)
+        assert (tally["promoters"], tally["detractors"]) == (
+            sum(v >= 9 for v in nps),
+            sum(v <= 6 for v in nps),
+        )
+        assert tally["ces_sum"] == sum(int(r["ces"]) for r in rows if r["ces"])
+        assert tally["csat_satisfied"] == sum(int(r["csat"]) >= 4 for r in rows if r["csat"])
+
+
+def test_survey_comments_follow_the_answers_and_the_spike_shows_on_one_channel(demo: Demo) -> None:
+    _, truth, landing = demo
+    praise = re.compile(r"Highly recommended|Totalmente recomendable|Super recomendo|Love it|Me encanta|Amei")
+    scorn = re.compile(r"Do not buy|No lo compréis|Não comprem|waste of money|dinero tirado|dinheiro jogado")
+    rows = [r for r in _surveys(landing) if r["comment"] and r["csat"] in {"1", "2", "3", "4", "5"}]
+    assert [int(r["csat"]) for r in rows if praise.search(r["comment"])]
+    assert min(int(r["csat"]) for r in rows if praise.search(r["comment"])) >= 4
+    assert max(int(r["csat"]) for r in rows if scorn.search(r["comment"])) <= 2
+    spike = truth["surveys"]["spike"]
+    by_id = {r["response_id"]: r for r in _surveys(landing)}
+    assert len(spike["response_ids"]) >= 10
+    for response_id in spike["response_ids"]:
+        row = by_id[response_id]
+        assert (
+            row["channel"] == spike["channel"] and spike["start"] <= row["response_date"][:10] <= spike["end"]
+        )
+        assert int(row["nps"]) <= 6 and int(row["csat"]) <= 3
+
+    def nps(channel: str, during: bool) -> float:
+        rows = [r for r in _surveys(landing) if r["channel"] == channel and r["nps"].isdigit()]
+        answers = [
+            int(r["nps"])
+            for r in rows
+            if int(r["nps"]) <= 10 and (spike["start"] <= r["response_date"][:10]) == during
+        ]
+        return 100 * (sum(a >= 9 for a in answers) - sum(a <= 6 for a in answers)) / len(answers)
+
+    assert nps(spike["channel"], during=True) < nps(spike["channel"], during=False) - 30
+    assert nps("web", during=True) > nps(spike["channel"], during=True) + 30
