@@ -550,5 +550,82 @@ def formats() -> None:
     console.print(table)
 
 
+KEYWORD_COLUMNS = ("rank", "phrase", "frequency", "reviewers", "trust_weighted_frequency", "distinctiveness",
+                   "praise_score", "polarity", "novelty", "variants")  # fmt: skip
+
+
+def _keyword_cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return "; ".join(value) if isinstance(value, list) else str(value)
+
+
+def _keywords_table(frame: Any, title: str) -> Table:
+    table = Table(title=title)
+    for col in KEYWORD_COLUMNS:
+        text = col in ("phrase", "polarity", "novelty", "variants")
+        table.add_column(col.replace("_", " "), justify="left" if text else "right")
+    for row in frame[list(KEYWORD_COLUMNS)].itertuples(index=False):
+        table.add_row(*(_keyword_cell(v) for v in row))
+    return table
+
+
+@app.command()
+def keywords(
+    product: Annotated[str | None, typer.Option(help="Product id.")] = None,
+    category: Annotated[str | None, typer.Option(help="Category.")] = None,
+    language: Annotated[str | None, typer.Option(help="en, es or pt (default: each language).")] = None,
+    listing: Annotated[
+        Path | None, typer.Option(help="Listing text file: also show the phrases it lacks (needs --product).")
+    ] = None,
+    date_: Annotated[
+        str | None, typer.Option("--date", help="Night (YYYY-MM-DD); default: the one mart_keywords holds.")
+    ] = None,
+    top: Annotated[int, typer.Option(min=1, max=200, help="Phrases per language.")] = 20,
+) -> None:
+    """Phrases customers use for a product or category: frequency, praise, novelty; listing gaps."""
+    from pipeline.keywords import listing_gaps, read_listing, top_keywords
+    from pipeline.nightly import parse_night
+    from pipeline.warehouse import connect
+
+    if product is None and category is None:
+        raise _fail("give --product or --category")
+    if listing is not None and product is None:
+        raise _fail("--listing needs --product")
+    settings = Settings.from_env()
+    try:
+        listing_text = read_listing(listing) if listing is not None else None
+        night = parse_night(date_) if date_ else None
+        con = connect(settings, read_only=True)
+        try:
+            for scope, scope_id in (("product", product), ("category", category)):
+                if scope_id is None:
+                    continue
+                frame = top_keywords(con, settings, scope, scope_id, language=language, night=night, top=top)
+                for lang, rows in frame.groupby("language", sort=True):
+                    period = f"{rows['period_start'].iloc[0]} to {rows['period_end'].iloc[0]}"
+                    console.print(_keywords_table(rows, f"{scope} {scope_id} ({lang}), {period}"))
+                if frame.empty:
+                    console.print(
+                        f"[yellow]No phrases for {scope} {scope_id}[/] in this period", soft_wrap=True
+                    )
+            if product is not None and listing_text is not None:
+                known = top_keywords(
+                    con, settings, "product", product, language=language, night=night, top=200
+                )
+                gaps = listing_gaps(con, product, listing_text, language, keywords=known, top=top)
+                table = Table(title="Phrases your customers use that your listing lacks")
+                gap_columns = ("rank", "phrase", "language", "frequency", "polarity")
+                for col in gap_columns:
+                    table.add_column(col)
+                for row in gaps[list(gap_columns)].itertuples(index=False):
+                    table.add_row(*(_keyword_cell(v) for v in row))
+                console.print(table)
+        finally:
+            con.close()
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+
+
 if __name__ == "__main__":
     app()

@@ -1,6 +1,6 @@
 """Long-tail keyword phrases for sellers: mined from reviews, merged, scored per product and category."""
 
-from pipeline.keywords.exports import export_keywords, listing_gaps, top_keywords
+from pipeline.keywords.exports import export_keywords, listing_gaps, read_listing, top_keywords
 from pipeline.keywords.mart import MART, build_keywords, compute_keywords
 from pipeline.keywords.scoring import KeywordConfig
 
@@ -11,5 +11,6 @@ __all__ = [
     "compute_keywords",
     "export_keywords",
     "listing_gaps",
+    "read_listing",
     "top_keywords",
 ]

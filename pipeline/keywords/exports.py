@@ -42,6 +42,15 @@ def mart_night(con: duckdb.DuckDBPyConnection) -> date | None:
     return rows[0][0] if rows and rows[0][0] is not None else None
 
 
+def _as_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Period columns as dates (DuckDB hands DATE to pandas as timestamps) and variants as lists."""
+    frame = frame.copy()
+    for col in ("period_start", "period_end", "night"):
+        frame[col] = pd.to_datetime(frame[col]).dt.date
+    frame["variants"] = frame["variants"].map(list)
+    return frame
+
+
 def _check_scope(con: duckdb.DuckDBPyConnection, scope: str, scope_id: str) -> None:
     """Raise when no review in the warehouse names this product (category)."""
     if scope not in SCOPES:
@@ -93,8 +102,20 @@ def top_keywords(
     else:
         frame = compute_keywords(con, settings, night, config, languages=[language] if language else None)
         frame = frame[(frame["scope"] == scope) & (frame["scope_id"] == scope_id) & (frame["rank"] <= top)]
-    frame["variants"] = frame["variants"].map(list)
-    return frame.reset_index(drop=True)
+    return _as_dates(frame).reset_index(drop=True)
+
+
+def read_listing(path: Path) -> str:
+    """The text of a listing file (UTF-8), with a clear error when it is missing, unreadable or empty."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReviewPulseError(f"listing file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReviewPulseError(f"cannot read listing file {path}: {exc}") from None
+    if not text.strip():
+        raise ReviewPulseError(f"the listing file {path} is empty")
+    return text
 
 
 def listing_gaps(
@@ -160,8 +181,8 @@ def export_keywords(con: duckdb.DuckDBPyConnection, out_dir: Path, night: date) 
     for scope in SCOPES:
         for old in (root / scope).glob("*.csv"):
             old.unlink()
-    frame = con.execute(f"select * from {MART} order by scope, scope_id, language, rank").df()
-    frame["variants"] = frame["variants"].map(lambda v: "; ".join(v))
+    frame = _as_dates(con.execute(f"select * from {MART} order by scope, scope_id, language, rank").df())
+    frame["variants"] = frame["variants"].map("; ".join)
     paths = []
     for key, rows in frame.groupby(["scope", "scope_id", "language"], sort=True):
         scope, scope_id, language = (str(k) for k in key)

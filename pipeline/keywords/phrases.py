@@ -55,7 +55,7 @@ _STEMMERS = {"en": "english", "es": "spanish", "pt": "portuguese"}
 # Words the yake lists (made for news text) count as stopwords but that carry a judgement in reviews.
 KEEP: dict[str, frozenset[str]] = {
     "en": frozenset({"best", "better", "new", "old", "value", "well", "useful", "right", "use", "used",
-                     "using"}),
+                     "using", "described"}),
     "es": frozenset({"bien", "buen", "buena", "buenas", "bueno", "buenos", "mejor", "gran", "grande",
                      "grandes", "nueva", "nuevas", "nuevo", "nuevos", "llegó", "llego", "diferente",
                      "diferentes", "igual", "total"}),
