@@ -1,0 +1,297 @@
+"""Emerging complaint themes on synthetic embeddings: Gaussian blobs on the sphere, one planted word each."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import replace
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from pipeline.settings import Settings
+from pipeline.themes.emerging import (
+    Cluster,
+    EmergingConfig,
+    ctfidf,
+    discover,
+    dispersion,
+    expected_count,
+    load_previous,
+    measure_stability,
+    phrases,
+    save_run,
+    trend,
+    update,
+)
+
+DIM = 384
+NIGHT = date(2026, 11, 28)
+STEADY = (12, 12, 12, 12)  # sentences per week, oldest first; the last week ends on NIGHT
+FILLERS = ("really bad, the", "very disappointed because the", "terrible experience: the", "awful, the")
+TAILS = ("broke again", "was a problem", "failed after a week", "is the worst part")
+
+
+def _unit(seed_text: str) -> np.ndarray:
+    vector = np.random.default_rng(zlib.crc32(seed_text.encode())).normal(size=DIM)
+    return vector / np.linalg.norm(vector)
+
+
+COMMON = _unit("common direction")  # e5-like: every sentence shares a large common component
+
+
+def blobs(weeks: dict[str, tuple[int, ...]], night: date = NIGHT) -> tuple[pd.DataFrame, np.ndarray]:
+    """Sentences of planted themes: ``word -> sentences per week`` (oldest week first, up to ``night``).
+
+    Each theme is a Gaussian blob around its own direction (seeded by the word, so adding a theme does
+    not move the others); each sentence names the theme's word among words every theme uses.
+    """
+    rows, vectors = [], []
+    for word, counts in weeks.items():
+        for w, count in enumerate(counts):
+            for i in range(count):
+                key = f"{word}-w{w}-{i}"
+                day = night - timedelta(days=7 * (len(counts) - 1 - w) + i % 7)
+                rows.append({"sentence_id": key, "review_id": key, "day": day, "language": "en",
+                             "text": f"{FILLERS[i % 4]} {word} {TAILS[(i // 4) % 4]}",
+                             "product_id": f"p-{word}", "seller_id": "s-1", "truth": word})  # fmt: skip
+                noise = np.random.default_rng(zlib.crc32(key.encode())).normal(size=DIM) / np.sqrt(DIM)
+                vectors.append(3 * COMMON + _unit(word) + 0.35 * noise)
+    return pd.DataFrame(rows), np.asarray(vectors, dtype=np.float32)
+
+
+def _ids(result) -> pd.Series:  # type: ignore[no-untyped-def]
+    return result.assignments.set_index("sentence_id")["cluster_id"]
+
+
+def _by_word(result, frame: pd.DataFrame) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The cluster id most of each planted theme's sentences went to."""
+    joined = frame.set_index("sentence_id")["truth"].to_frame().join(_ids(result))
+    return joined.groupby("truth")["cluster_id"].agg(lambda s: s.mode().iloc[0]).to_dict()
+
+
+THEMES = {"zipper": STEADY, "battery": STEADY, "courier": STEADY, "refund": STEADY}
+
+
+def test_planted_themes_are_recovered_with_few_unclustered() -> None:
+    frame, vectors = blobs(THEMES)
+    result = discover(frame, vectors, None, NIGHT)
+    ids = _ids(result).loc[frame["sentence_id"]]
+    assert len(result.clusters) == 4
+    assert adjusted_rand_score(frame["truth"], ids.fillna("none")) == 1.0
+    assert result.unclustered_share <= 0.02
+    assert {c.status for c in result.clusters} == {"new"}  # first run: every cluster is first seen now
+
+
+def test_a_stray_sentence_stays_unclustered_rather_than_forced_into_a_theme() -> None:
+    frame, vectors = blobs(THEMES)
+    stray = pd.DataFrame([{"sentence_id": "stray", "review_id": "stray", "day": NIGHT, "language": "en",
+                           "text": "the lid", "truth": "stray"}])  # fmt: skip
+    stray_vector = (3 * COMMON - 2.0 * np.stack([_unit(w) for w in THEMES]).sum(axis=0))[None, :]
+    result = discover(pd.concat([frame, stray]), np.vstack([vectors, stray_vector]), None, NIGHT)
+    assert pd.isna(_ids(result)["stray"])
+    assert result.unclustered_share == pytest.approx(1 / (len(frame) + 1))
+
+
+def test_ctfidf_label_is_the_planted_distinctive_word() -> None:
+    frame, vectors = blobs(THEMES)
+    result = discover(frame, vectors, None, NIGHT)
+    by_word = _by_word(result, frame)
+    for cluster in result.clusters:
+        word = next(w for w, cid in by_word.items() if cid == cluster.cluster_id)
+        assert cluster.terms[0] == word, cluster.terms
+        assert word in cluster.label
+        assert len(cluster.examples) == 3 and all(word in e for e in cluster.examples)
+        assert cluster.top_products == (f"p-{word}",)
+
+
+def test_ctfidf_scores_a_word_of_every_class_below_a_distinctive_one() -> None:
+    texts = ["zipper broke", "zipper broke again", "battery broke", "battery broke again"]
+    scores, doc_freq, vocab = ctfidf(texts, np.array([0, 0, 1, 1]))
+    row = scores.toarray()[0]
+    assert row[vocab.index("zipper")] > row[vocab.index("broke")] > 0
+    assert doc_freq.toarray()[0][vocab.index("zipper")] == 2
+
+
+def test_phrases_keep_negations_leading_but_no_stopword_at_either_end() -> None:
+    grams = phrases("It is not working and the zipper broke")
+    assert "not working" in grams and "zipper broke" in grams
+    assert "the zipper" not in grams and "working and" not in grams and "not" not in grams
+    assert "no funciona" in phrases("Esto no funciona")
+
+
+def test_ids_do_not_depend_on_row_order() -> None:
+    frame, vectors = blobs(THEMES)
+    first = discover(frame, vectors, None, NIGHT)
+    order = np.random.default_rng(7).permutation(len(frame))
+    shuffled = discover(frame.iloc[order], vectors[order], None, NIGHT)
+    pd.testing.assert_series_equal(_ids(first), _ids(shuffled))
+    assert [c.cluster_id for c in first.clusters] == [c.cluster_id for c in shuffled.clusters]
+    assert [c.terms for c in first.clusters] == [c.terms for c in shuffled.clusters]
+
+
+def test_ids_are_kept_when_a_run_adds_a_day_of_data() -> None:
+    frame, vectors = blobs(THEMES)
+    yesterday = NIGHT - timedelta(days=1)
+    before = (pd.to_datetime(frame["day"]) <= pd.Timestamp(yesterday)).to_numpy()
+    first = discover(frame[before], vectors[before], None, yesterday)
+    second = discover(frame, vectors, first.clusters, NIGHT)
+    kept = _ids(first)
+    assert (_ids(second).loc[kept.index] == kept).all()
+    assert {c.status for c in second.clusters} <= {"steady", "rising", "fading"}
+    assert all(c.first_seen == yesterday and c.last_seen == NIGHT for c in second.clusters)
+
+
+def test_a_new_theme_gets_a_new_id_and_the_new_flag() -> None:
+    old, old_vectors = blobs(THEMES, NIGHT - timedelta(days=7))
+    first = discover(old, old_vectors, None, NIGHT - timedelta(days=7))
+    frame, vectors = blobs({**THEMES, "mould": (0, 0, 0, 10)})
+    second = discover(frame, vectors, first.clusters, NIGHT)
+    new = [c for c in second.clusters if c.status == "new"]
+    assert len(new) == 1 and new[0].terms[0] == "mould"
+    assert new[0].cluster_id not in {c.cluster_id for c in first.clusters}
+    assert new[0].first_seen == NIGHT
+    assert {c.cluster_id for c in second.clusters} - {new[0].cluster_id} == {
+        c.cluster_id for c in first.clusters
+    }
+
+
+def test_a_new_theme_does_not_inherit_the_id_of_a_theme_that_went_away() -> None:
+    old, old_vectors = blobs(THEMES, NIGHT - timedelta(days=7))
+    first = discover(old, old_vectors, None, NIGHT - timedelta(days=7))
+    gone = _by_word(first, old)["refund"]
+    themes = {w: c for w, c in THEMES.items() if w != "refund"} | {"mould": STEADY}
+    frame, vectors = blobs(themes)
+    second = discover(frame, vectors, first.clusters, NIGHT)
+    mould = _by_word(second, frame)["mould"]
+    assert mould != gone
+    assert next(c for c in second.clusters if c.cluster_id == mould).status == "new"
+
+
+def test_a_theme_whose_count_jumps_this_week_is_rising_and_the_others_steady() -> None:
+    themes = {**THEMES, "zipper": (10, 10, 10, 40)}
+    frame, vectors = blobs(themes)
+    yesterday = NIGHT - timedelta(days=1)
+    before = (pd.to_datetime(frame["day"]) <= pd.Timestamp(yesterday)).to_numpy()
+    first = discover(frame[before], vectors[before], None, yesterday)
+    result = discover(frame, vectors, first.clusters, NIGHT)
+    status = {c.terms[0]: c.status for c in result.clusters}
+    assert status == {"zipper": "rising", "battery": "steady", "courier": "steady", "refund": "steady"}
+    zipper = next(c for c in result.clusters if c.terms[0] == "zipper")
+    assert zipper.weekly_counts == (10, 10, 10, 40)
+    assert zipper.expected == pytest.approx(10.0)
+    assert result.clusters[0] is zipper  # rising clusters lead the list
+
+
+def test_a_theme_that_stops_is_fading() -> None:
+    frame, vectors = blobs({**THEMES, "zipper": (15, 15, 15, 0)})
+    result = discover(frame, vectors, None, NIGHT)
+    trends = {c.terms[0]: c.trend for c in result.clusters}
+    assert trends["zipper"] == "fading"
+    assert trends["battery"] == "steady"
+
+
+def test_trend_is_relative_to_the_rest_of_the_stream() -> None:
+    config = EmergingConfig()
+    # every cluster doubles because the night brought twice the reviews: not rising
+    assert expected_count([10, 10, 10, 20], [100, 100, 100, 200]) == pytest.approx(20.0)
+    assert trend(20, 20.0, config) == ("steady", 1.0)
+    # the same count with a steady stream rises
+    assert trend(20, expected_count([5, 5, 5, 20], [100, 100, 100, 115]), config)[0] == "rising"
+    # below the minimum count nothing rises, whatever the ratio
+    assert trend(4, 0.0, config)[0] == "steady"
+    # no earlier week of data: no judgement
+    assert expected_count([0, 0, 0, 9], [0, 0, 0, 50]) is None and trend(9, None, config) == ("steady", 1.0)
+
+
+def test_overdispersion_raises_the_bar_for_rising() -> None:
+    config = EmergingConfig()
+    assert dispersion([10, 10, 10, 10, 10], [10, 10, 10, 10, 10]) == 1.0
+    noisy = dispersion([2, 25, 3, 22, 1, 20], [10, 10, 10, 10, 10, 10])
+    assert noisy > 3
+    assert trend(22, 10.0, config, 1.0)[0] == "rising"
+    assert trend(22, 10.0, config, noisy)[0] == "steady"
+
+
+def test_discovery_is_deterministic_and_checks_its_input() -> None:
+    frame, vectors = blobs(THEMES)
+    a, b = discover(frame, vectors, None, NIGHT), discover(frame, vectors, None, NIGHT)
+    assert [(c.cluster_id, c.size, c.terms) for c in a.clusters] == [
+        (c.cluster_id, c.size, c.terms) for c in b.clusters
+    ]
+    with pytest.raises(ValueError, match="columns"):
+        discover(frame.drop(columns="day"), vectors, None, NIGHT)
+    with pytest.raises(ValueError, match="repeats"):
+        discover(pd.concat([frame, frame.head(1)]), np.vstack([vectors, vectors[:1]]), None, NIGHT)
+    with pytest.raises(ValueError, match="after the night"):
+        discover(frame, vectors, None, NIGHT - timedelta(days=1))
+    with pytest.raises(ValueError, match="embeddings"):
+        discover(frame, vectors[:-1], None, NIGHT)
+    empty = discover(frame.head(0), vectors[:0], None, NIGHT)
+    assert empty.clusters == [] and empty.unclustered_share == 0.0
+
+
+def test_stability_over_overlapping_windows_is_perfect_on_clean_themes() -> None:
+    frame, vectors = blobs({w: (12, 12, 12, 12, 12) for w in THEMES})
+    start = NIGHT - timedelta(days=34)
+    report = measure_stability(
+        frame, vectors, (start, start + timedelta(days=27)), (start + timedelta(days=7), NIGHT)
+    )
+    assert report.n_overlap > 0 and report.n_overlap < min(report.n_first, report.n_second)
+    assert report.same_id_share == 1.0 and report.ari == 1.0 and report.ari_clustered == 1.0
+    assert report.unclustered_first <= 0.02 and report.unclustered_second <= 0.02
+    assert report.clusters_first == report.clusters_second == 4
+
+
+def test_without_anchoring_ids_still_follow_the_centroids() -> None:
+    frame, vectors = blobs(THEMES)
+    config = replace(EmergingConfig(), anchor=False)
+    first = discover(frame, vectors, None, NIGHT - timedelta(days=0), config)
+    second = discover(frame, vectors, first.clusters, NIGHT, config)
+    assert (_ids(first) == _ids(second)).all()
+
+
+def _cluster_key(c: Cluster) -> tuple[object, ...]:
+    return (
+        c.cluster_id, c.size, c.terms, c.example_ids, c.examples, c.first_seen, c.last_seen,
+        c.weekly_counts, c.status, c.trend, c.expected, c.languages, c.top_products, c.top_sellers,
+    )  # fmt: skip
+
+
+def test_a_saved_run_loads_back_as_the_previous_clusters(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    frame, vectors = blobs(THEMES)
+    result = discover(frame, vectors, None, NIGHT)
+    save_run(con, result, settings)
+    loaded = load_previous(con, settings, NIGHT + timedelta(days=1))
+    assert sorted(map(_cluster_key, loaded)) == sorted(map(_cluster_key, result.clusters))
+    for cluster in loaded:
+        original = next(c for c in result.clusters if c.cluster_id == cluster.cluster_id)
+        np.testing.assert_allclose(cluster.centroid, original.centroid, rtol=1e-6)
+    assert load_previous(con, settings, NIGHT) == []  # the night itself is never its own previous
+    assert load_previous(con, settings, NIGHT + timedelta(days=40)) == []  # past the lookback
+    assert con.execute("select count(*) from emerging_assignments where night = ?", [NIGHT]).fetchone() == (
+        len(frame),
+    )
+
+
+def test_rerunning_a_night_gives_the_same_ids_and_no_doubled_rows(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    frame, vectors = blobs(THEMES)
+    yesterday = NIGHT - timedelta(days=1)
+    before = (pd.to_datetime(frame["day"]) <= pd.Timestamp(yesterday)).to_numpy()
+    first = update(con, settings, frame[before], vectors[before], yesterday)
+    night = update(con, settings, frame, vectors, NIGHT)
+    rerun = update(con, settings, frame, vectors, NIGHT)
+    assert [c.cluster_id for c in rerun.clusters] == [c.cluster_id for c in night.clusters]
+    assert {c.cluster_id for c in night.clusters} == {c.cluster_id for c in first.clusters}
+    counts = con.execute(
+        "select night, count(*), min(first_seen) from emerging_clusters group by night order by night"
+    ).fetchall()
+    assert counts == [(yesterday, 4, yesterday), (NIGHT, 4, yesterday)]
+    assert con.execute("select count(*) from emerging_assignments").fetchone() == (before.sum() + len(frame),)
