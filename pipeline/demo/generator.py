@@ -304,6 +304,7 @@ _SURVEY_ANSWERS = {5: ((8, 10), (1, 2)), 4: ((7, 9), (2, 3)), 3: ((5, 7), (3, 5)
 # Share of respondents who skip each question, and who leave a comment
 _SURVEY_SKIP = {"nps": 0.06, "ces": 0.25, "csat": 0.12}
 _SURVEY_COMMENT_SHARE = 0.7
+_SURVEY_GOODNESS = 0.88  # how the CSAT answers lean (as a product's goodness leans its stars): NPS about +25
 # Malformed survey records, one set per malformed night: (reason, column, bad value)
 _SURVEY_MALFORMED = (
     ("bad_nps", "nps", ("11", "ten", "7.5", "-1")),
@@ -1269,7 +1270,7 @@ def _organic_survey(rng: random.Random, plan: _Plan, day: date, number: int) -> 
     if channel == SURVEY_SPIKE_CHANNEL and day in plan.spike_dates and rng.random() < 0.4:
         return _late_survey(rng, day, number)
     lang = _pick_language(rng)
-    csat = _draw_rating(rng, 0.8)
+    csat = _draw_rating(rng, _SURVEY_GOODNESS)
     (nps_lo, nps_hi), (ces_lo, ces_hi) = _SURVEY_ANSWERS[csat]
     answers = {"nps": rng.randint(nps_lo, nps_hi), "ces": rng.randint(ces_lo, ces_hi), "csat": csat}
     skipped = [q for q, share in _SURVEY_SKIP.items() if rng.random() < share]

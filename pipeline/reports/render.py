@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from pipeline import __version__
 from pipeline.reports.charts import bar_chart, line_chart
+from pipeline.reports.cx import cx_context
 from pipeline.reports.marts import load_fake_latest, mart_names
 from pipeline.reports.redact import redact
 from pipeline.settings import Settings
@@ -203,6 +204,7 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
         "ingest": marts["mart_ingest_quality"].to_dict("records"),
         "quarantine": marts["mart_quarantine_reasons"].to_dict("records"),
         **_trust_context(con, marts, night),
+        **cx_context(marts["mart_cx_metrics"], night),
         "csv_files": sorted(f"{name}.csv" for name in marts),
         "min_n": MIN_REVIEWS_FOR_RANKING,
     }
@@ -211,6 +213,7 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
     summary = {
         "night": night.isoformat(),
         **{k: (float(v) if isinstance(v, float) else v) for k, v in headline.items()},
+        "cx_week": context["cx"],  # overall NPS / CES / CSAT of the night's week to date and the week before
     }
     (out / "summary.json").write_text(
         json.dumps(summary, indent=2, sort_keys=True, default=str), encoding="utf-8"

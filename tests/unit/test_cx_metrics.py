@@ -6,8 +6,10 @@ from datetime import date
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pytest
 
+from pipeline.reports.cx import cx_context
 from pipeline.reports.marts import load_fake_latest
 from pipeline.settings import Settings
 from pipeline.warehouse import run, sql_text
@@ -167,3 +169,29 @@ def test_an_empty_warehouse_gives_an_empty_mart(settings: Settings, con: duckdb.
     load_fake_latest(con, settings, NIGHT)
     run(con, sql_text(settings, "marts/mart_cx_metrics"), {"night": NIGHT})
     assert run(con, "select count(*) from mart_cx_metrics") == [(0,)]
+
+
+def test_report_headline_compares_the_nights_week_with_the_week_before(
+    mart: dict[tuple[str, str, date], dict[str, Any]],
+) -> None:
+    frame = pd.DataFrame(list(mart.values()))
+    cx = cx_context(frame, NIGHT)
+    headline = cx["cx"]
+    assert (headline["week"], headline["previous_week"]) == ("2026-11-02", "2026-10-26")
+    nps = headline["nps"]
+    assert (nps["value"], nps["n"], nps["previous"], nps["previous_n"]) == (16.7, 6, 100.0, 1)
+    assert nps["change"] == pytest.approx(-83.3)
+    assert headline["ces_mean"]["value"] == pytest.approx(3.4) and headline["ces_mean"]["change"] is None
+    assert headline["csat"]["value"] == pytest.approx(0.6) and headline["csat"]["previous_n"] == 0
+    assert [c["channel"] for c in cx["cx_channels"]] == ["app", "web"]
+    web = cx["cx_channels"][1]
+    assert (web["survey_n"], web["nps"], web["nps_previous"], web["ces_mean"]) == (5, 40.0, 100.0, 3.25)
+    chart = cx["cx_nps_chart"]
+    assert chart.startswith("<svg") and ">web</text>" in chart and ">app</text>" in chart
+
+
+def test_report_section_without_surveys_says_so() -> None:
+    empty = pd.DataFrame(columns=["dimension", "dimension_value", "week", "nps_n", "survey_n", "nps"])
+    cx = cx_context(empty, NIGHT)
+    assert cx["cx"]["nps"]["value"] is None and cx["cx"]["nps"]["n"] == 0
+    assert "No survey responses" in cx["cx_nps_chart"] and cx["cx_channels"] == []
