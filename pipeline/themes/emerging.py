@@ -420,7 +420,12 @@ def _match(
     centroids centred on ``mean`` (raw e5 centroids all sit at cosine 0.95-1.0), pairs >= threshold."""
     if len(centroids) == 0 or not previous:
         return {}
-    ordered = sorted(previous, key=lambda c: c.cluster_id)
+    # a previous run under another encoder has centroids of another length: nothing to match
+    ordered = sorted(
+        (c for c in previous if len(c.centroid) == centroids.shape[1]), key=lambda c: c.cluster_id
+    )
+    if not ordered:
+        return {}
     earlier = np.stack([np.asarray(c.centroid, dtype=np.float64) for c in ordered])
     sims = _normalise(centroids - mean) @ _normalise(earlier - mean).T
     rows, cols = linear_sum_assignment(sims, maximize=True)
@@ -491,14 +496,17 @@ def discover(
     weeks = _week_index(frame["day"], night) if len(frame) else np.zeros(0, dtype=np.int64)
     in_window = weeks < config.weeks
     # a review with three sentences on one problem is one voice: count reviews when the frame names them
-    units = (frame["review_id"] if "review_id" in frame else frame["sentence_id"]).astype(str).to_numpy()
-    volume = _weekly(units, weeks, in_window, config.weeks)
+    units = frame["sentence_id"].astype(str)
+    if "review_id" in frame:
+        units = frame["review_id"].where(frame["review_id"].notna(), units).astype(str)
+    unit_ids = units.to_numpy()
+    volume = _weekly(unit_ids, weeks, in_window, config.weeks)
     if k:
         scores, doc_freq, vocab = ctfidf(frame["text"].astype(str).tolist(), labels)
         scores, doc_freq = scores.toarray(), doc_freq.toarray()
 
     members_of = [np.flatnonzero(labels == c) for c in range(k)]
-    weekly = [_weekly(units[rows], weeks[rows], in_window[rows], config.weeks) for rows in members_of]
+    weekly = [_weekly(unit_ids[rows], weeks[rows], in_window[rows], config.weeks) for rows in members_of]
     expected = [expected_count(w.tolist(), volume.tolist()) for w in weekly]
     phi = dispersion([int(w[-1]) for w in weekly], [e if e is not None else 0.0 for e in expected])
 

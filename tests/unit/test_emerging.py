@@ -295,3 +295,54 @@ def test_rerunning_a_night_gives_the_same_ids_and_no_doubled_rows(
     ).fetchall()
     assert counts == [(yesterday, 4, yesterday), (NIGHT, 4, yesterday)]
     assert con.execute("select count(*) from emerging_assignments").fetchone() == (before.sum() + len(frame),)
+
+
+def test_above_max_points_a_hash_chosen_sample_is_clustered_and_every_sentence_placed() -> None:
+    frame, vectors = blobs(THEMES)
+    config = replace(EmergingConfig(), max_points=100)
+    result = discover(frame, vectors, None, NIGHT, config)
+    ids = _ids(result).loc[frame["sentence_id"]]
+    assert len(result.clusters) == 4 and ids.notna().all()
+    assert adjusted_rand_score(frame["truth"], ids) == 1.0
+    order = np.random.default_rng(3).permutation(len(frame))
+    pd.testing.assert_series_equal(
+        _ids(discover(frame.iloc[order], vectors[order], None, NIGHT, config)), _ids(result)
+    )
+
+
+def test_weekly_counts_count_reviews_not_sentences() -> None:
+    frame, vectors = blobs({**THEMES, "zipper": (10, 10, 10, 40)})
+    zipper_now = (frame["truth"] == "zipper") & (
+        pd.to_datetime(frame["day"]) > pd.Timestamp(NIGHT - timedelta(days=7))
+    )
+    # the 40 sentences of this week come from 4 reviews of 10 sentences each: one voice each, not rising
+    frame.loc[zipper_now, "review_id"] = [f"r{i // 10}" for i in range(int(zipper_now.sum()))]
+    result = discover(frame, vectors, None, NIGHT)
+    zipper = next(c for c in result.clusters if c.terms[0] == "zipper")
+    assert zipper.weekly_counts == (10, 10, 10, 4) and zipper.size == 70
+    assert zipper.trend != "rising"
+
+
+def test_previous_clusters_of_another_encoder_are_not_matched() -> None:
+    frame, vectors = blobs(THEMES)
+    first = discover(frame, vectors, None, NIGHT)
+    shorter = [replace(c, centroid=c.centroid[:128]) for c in first.clusters]
+    second = discover(frame, vectors, shorter, NIGHT)
+    assert {c.status for c in second.clusters} == {"new"}
+
+
+def test_unclustered_sentences_are_stored_with_null_cluster_and_similarity(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    frame, vectors = blobs(THEMES)
+    stray = pd.DataFrame([{"sentence_id": "stray", "day": NIGHT, "language": "en", "text": "the lid"}])
+    stray_vector = (3 * COMMON - 2.0 * np.stack([_unit(w) for w in THEMES]).sum(axis=0))[None, :]
+    save_run(
+        con, discover(pd.concat([frame, stray]), np.vstack([vectors, stray_vector]), None, NIGHT), settings
+    )
+    assert con.execute(
+        "select cluster_id, similarity from emerging_assignments where sentence_id = 'stray'"
+    ).fetchall() == [(None, None)]
+    assert con.execute("select count(*) from emerging_assignments where cluster_id is null").fetchone() == (
+        1,
+    )
