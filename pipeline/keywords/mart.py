@@ -121,21 +121,19 @@ def _cells(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndar
     return np.asarray(matrix[rows, cols]).ravel()
 
 
-def _mode(values: pd.Series) -> str:
-    """The most frequent value; ties go to the alphabetically first."""
-    return str(values.value_counts().sort_index().idxmax())
+def _modes(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """The most frequent value per key (ties: the alphabetically first); rows with a missing key or
+    value are ignored."""
+    pairs = pd.DataFrame({"key": keys.to_numpy(), "value": values.to_numpy()}).dropna()
+    counts = pairs.groupby(["key", "value"]).size().rename("n").reset_index()
+    counts = counts.sort_values(["key", "n", "value"], ascending=[True, False, True])
+    return counts.drop_duplicates("key").set_index("key")["value"]
 
 
 def _primary_category(reviews: pd.DataFrame) -> pd.Series:
     """Each review's category: its own, else its product's most frequent one, else ``(unknown)``."""
     own = reviews["category"].where(reviews["category"].notna() & (reviews["category"] != ""))
-    by_product = (
-        pd.DataFrame({"product_id": reviews["product_id"], "category": own})
-        .dropna()
-        .groupby("product_id")["category"]
-        .agg(_mode)
-    )
-    fallback = reviews["product_id"].map(by_product)
+    fallback = reviews["product_id"].map(_modes(reviews["product_id"], own))
     return own.fillna(fallback).fillna(UNKNOWN_CATEGORY).astype(str)
 
 
@@ -178,15 +176,11 @@ def _language_frame(
     frames = []
     for scope in SCOPES:
         if scope == "product":
-            ids = reviews["product_id"]
-            codes, names = pd.factorize(ids.where(ids.notna() & (ids != "")), sort=True)
+            ids = reviews["product_id"].where(reviews["product_id"].notna() & (reviews["product_id"] != ""))
+            codes, names = pd.factorize(ids, sort=True)
             # each product is contrasted with its primary category (the mode of its reviews' categories)
-            primary = (
-                pd.DataFrame({"code": codes, "category": category})[codes >= 0]
-                .groupby("code")["category"]
-                .agg(_mode)
-            )
-            background = np.array([cat_index[primary[i]] for i in range(len(names))], dtype=int)
+            primary = _modes(ids, category).reindex(names)
+            background = primary.map(cat_index).to_numpy(dtype=int)
         else:
             codes, names = cat_codes, cat_names
             background = np.full(len(names), -1)  # the whole language

@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import snowballstemmer
@@ -138,6 +138,7 @@ def _stemmer(language: str) -> snowballstemmer.stemmer:
     return snowballstemmer.stemmer(_STEMMERS[language])
 
 
+@lru_cache(maxsize=1 << 18)
 def word_class(word: str, language: str) -> int:
     """STOP, NEG or CONTENT (see the module docstring)."""
     if word in NEGATORS[language]:
@@ -198,6 +199,7 @@ def candidates(texts: Iterable[str | None], language: str) -> set[str]:
     return out
 
 
+@lru_cache(maxsize=1 << 18)
 def word_key(word: str, language: str) -> str | None:
     """The word's part of a phrase key: its accent-free stem, ``¬`` for a negator, None for a stopword."""
     cls = word_class(word, language)
