@@ -82,7 +82,7 @@ class EmergingConfig:
     weeks: int = 4
     # previous clusters last seen up to this many days before the night can be matched
     lookback_days: int = 28
-    # rising: this many sentences this week, rising_ratio x the expected count, Poisson p-value < alpha;
+    # rising: this many reviews this week, rising_ratio x the expected count, quasi-Poisson p < alpha;
     # fading: an expected count of rising_min_count or more, at most expected / ratio, p-value < alpha
     rising_min_count: int = 5
     rising_ratio: float = 2.0
@@ -96,9 +96,8 @@ class Cluster:
     """One emerging theme on one night."""
 
     cluster_id: str
-    centroid: np.ndarray = field(
-        repr=False
-    )  # mean of the members' unit embeddings (raw space, not normalised)
+    # the mean of the members' unit embeddings (raw encoder space, not normalised)
+    centroid: np.ndarray = field(repr=False, compare=False)
     size: int
     terms: tuple[str, ...]
     example_ids: tuple[str, ...]
