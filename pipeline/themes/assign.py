@@ -10,6 +10,7 @@ works without retraining:
               early" against "arrived late")
     negative  the sentence's own p(negative) from the sentiment head (a problem, not a mention)
     problem   a problem word occurs (``problem_cues``: late, broken, never, não, roto ...)
+    fallback  for the taxonomy's fallback theme only: the sentence is negative and names no other theme
 
 A small theme-agnostic logistic model (``combiner.json``: one weight per feature and interaction, fitted on
 the labelled dev set's tune split, see ``pipeline/themes/train.py``) turns them into a probability; a theme
@@ -30,7 +31,7 @@ from pipeline.scoring.heads import HeadSet
 from pipeline.themes.taxonomy import Taxonomy, fold
 
 FEATURES = ("cue", "sim", "margin", "contrast", "negative", "problem", "cue*negative", "cue*problem",
-            "sim*negative", "cue*margin", "cue*contrast", "contrast*negative")  # fmt: skip
+            "sim*negative", "cue*margin", "cue*contrast", "contrast*negative", "fallback")  # fmt: skip
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
@@ -136,9 +137,12 @@ def features(
     mention = prototypes.similarities(embeddings, k, complaint=False)
     contrast = np.where(mention > -1.0, sim - mention, 0.0).astype(np.float32)
     negative = np.asarray(p_negative, dtype=np.float32)[:, None].repeat(k, axis=1)
+    is_fallback = np.array([t.fallback for t in taxonomy.themes], dtype=np.float32)[None, :]
+    other_cues = (cue.sum(axis=1, keepdims=True) - cue) > 0
+    fallback = is_fallback * negative * (~other_cues)
     return np.stack(
         [cue, sim, margin, contrast, negative, problem, cue * negative, cue * problem, sim * negative,
-         cue * margin, cue * contrast, contrast * negative],
+         cue * margin, cue * contrast, contrast * negative, fallback],
         axis=2,
     )  # fmt: skip
 

@@ -43,6 +43,7 @@ class Theme:
     examples: dict[str, tuple[str, ...]]
     mentions: dict[str, tuple[str, ...]]
     cues: dict[str, tuple[re.Pattern[str], ...]]
+    fallback: bool = False
 
     def cue_match(self, folded: str, language: str | None) -> bool:
         """Whether a cue of ``language`` (every language's when unknown) occurs in the folded text."""
@@ -123,6 +124,7 @@ def _theme(path: Path, index: int, raw: Any, stages: tuple[str, ...]) -> Theme:
         examples={lang: tuple(str(e) for e in examples[lang]) for lang in examples},
         mentions=_texts(where, "mentions", raw.get("mentions") or {}),
         cues=_patterns(path, f"theme {theme_id!r} cues", raw.get("cues") or {}),
+        fallback=bool(raw.get("fallback", False)),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from sklearn.linear_model import LogisticRegression
 
 from pipeline.scoring.encoder import Encoder
 from pipeline.scoring.engine import EmbeddingStore, encode
+from pipeline.settings import Settings
 from pipeline.themes.assign import FEATURES, Combiner, ThemeModel
 from pipeline.themes.sentences import split_sentences
 
@@ -115,3 +117,73 @@ def theme_metrics(
         "themes_with_support": int(len(supported)),
     }
     return table, summary
+
+
+def _subset(ev: Evidence, mask: np.ndarray) -> Evidence:
+    """The evidence of the labelled sentences where ``mask`` is true (units renumbered)."""
+    units = mask[ev.unit_owner]
+    owners = np.searchsorted(np.flatnonzero(mask), ev.unit_owner[units])
+    return Evidence(ev.features[units], ev.labels[mask], owners)
+
+
+def _split_metrics(
+    ev: Evidence, dev: pd.DataFrame, combiner: Combiner, theme_ids: Sequence[str], split: str
+) -> dict[str, Any]:
+    """Micro/macro F1 per language and per-theme precision/recall on one split of the dev set."""
+    predicted = sentence_proba(combiner, ev) >= combiner.threshold
+    out: dict[str, Any] = {}
+    for language in ("all", "en", "es", "pt"):
+        mask = (dev["split"] == split).to_numpy().copy()
+        if language != "all":
+            mask &= (dev["language"] == language).to_numpy()
+        table, summary = theme_metrics(ev.labels[mask], predicted[mask], theme_ids)
+        out[language] = {**summary, "per_theme": table.to_dict("records")}
+    return out
+
+
+def dev_evidence(settings: Settings, model: ThemeModel, encoder: Encoder, store: EmbeddingStore | None
+                 ) -> tuple[pd.DataFrame, Evidence]:  # fmt: skip
+    """The labelled dev set (read from the shared data) and its evidence under ``model``."""
+    from pipeline.themes.devset import load_devset
+
+    dev = load_devset(settings.shared_data_dir).reset_index(drop=True)
+    return dev, evidence(model, encoder, store, dev)
+
+
+def train_themes(settings: Settings, out: Path | None = None, *, c: float = 1.0) -> dict[str, Any]:
+    """Fit the combiner on the dev set's tune split, measure it on both splits, write ``combiner.json``."""
+    from pipeline.scoring.service import open_scorer
+    from pipeline.themes.apply import combiner_path, load_theme_model
+
+    target = out or combiner_path(settings)
+    scorer = open_scorer(settings)
+    try:
+        model = load_theme_model(settings, scorer.encoder, scorer.store)
+        dev, ev = dev_evidence(settings, model, scorer.encoder, scorer.store)
+    finally:
+        scorer.close()
+    combiner = fit_combiner(_subset(ev, (dev["split"] == "tune").to_numpy()), c=c)
+    ids = model.taxonomy.ids
+    metrics = {split: _split_metrics(ev, dev, combiner, ids, split) for split in ("tune", "test")}
+    summary = {split: {lang: {k: round(v, 4) for k, v in m.items() if k in ("micro_f1", "macro_f1")}
+                       for lang, m in by_lang.items()} for split, by_lang in metrics.items()}  # fmt: skip
+    target.parent.mkdir(parents=True, exist_ok=True)
+    combiner.save(target, fitted_on="models/themes/devset tune split", c=c, taxonomy=model.taxonomy.version,
+                  dev_metrics=summary)  # fmt: skip
+    return {"path": str(target), "metrics": metrics, "summary": summary}
+
+
+def evaluate_themes(settings: Settings) -> dict[str, Any]:
+    """The shipped theme model on the dev set's held-out test split (and the tune split it was fitted on)."""
+    from pipeline.scoring.service import open_scorer
+    from pipeline.themes.apply import load_theme_model
+
+    scorer = open_scorer(settings)
+    try:
+        model = load_theme_model(settings, scorer.encoder, scorer.store)
+        dev, ev = dev_evidence(settings, model, scorer.encoder, scorer.store)
+    finally:
+        scorer.close()
+    ids = model.taxonomy.ids
+    return {"model_version": model.version,
+            **{split: _split_metrics(ev, dev, model.combiner, ids, split) for split in ("tune", "test")}}  # fmt: skip
