@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export REVIEWPULSE_HOME ?= $(CURDIR)/var
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint browser bench clean
 
 install: $(STAMP)
 
@@ -25,7 +25,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check pipeline dags tests bench
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+# Debian's chromium for tests/integration/test_report_browser.py (Playwright drives it, downloads nothing);
+# nothing to do when it is installed; without root or apt it warns and that test skips, saying why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  (export DEBIAN_FRONTEND=noninteractive; apt-get update -q && \
+	   apt-get install -y -q --no-install-recommends chromium fonts-liberation) || \
+	  echo "warning: could not install chromium (apt-get install chromium needs root); the browser test will skip"
+
+test: $(STAMP) lint browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
