@@ -16,8 +16,12 @@ and writes that night's report.
 6. `detect_fakes`: fake-review signals over the whole warehouse (bursts, near-duplicates, dense rings,
    reviewer profiles, text detectors); adds a `fake_scores` row wherever a score changed, so older
    reviews caught in a new burst are rescored and their earlier scores kept as history.
-7. `build_marts`: rebuilds the report tables as of the night.
-8. `write_report`: writes `$REVIEWPULSE_HOME/reports/<night>/` (HTML + CSV).
+7. `assign_themes`: splits every new or changed text into sentences, each with its own sentiment and the
+   complaint themes of `models/themes/taxonomy.yaml` (all history again when the taxonomy changed).
+8. `discover_emerging`: clusters negative sentences no theme covers into emerging themes with stable ids.
+9. `build_marts`: rebuilds the report tables as of the night (CX metrics, theme trends, journey stages).
+10. `build_keywords`: long-tail keyword phrases per product, category and language (`mart_keywords`).
+11. `write_report`: writes `$REVIEWPULSE_HOME/reports/<night>/` (HTML, CSV/Parquet, keyword CSVs).
    Publishes the asset `reviewpulse://reports`.
 
 Runs daily at midnight UTC for the day that just ended: the run that starts at 2026-11-21 00:00 has the
@@ -137,12 +141,36 @@ def reviewpulse_nightly() -> None:
         return nightly.detect_fakes(Settings.from_env(), _night(ds))
 
     @task(trigger_rule="none_failed")
+    def assign_themes(ds: str | None = None) -> dict[str, Any]:
+        """Sentences, their sentiment and complaint themes for every new or changed text."""
+        from pipeline import nightly
+        from pipeline.settings import Settings
+
+        return nightly.assign_themes(Settings.from_env(), _night(ds))
+
+    @task(trigger_rule="none_failed")
+    def discover_emerging(ds: str | None = None) -> dict[str, Any]:
+        """Emerging complaint themes from negative sentences no taxonomy theme covers."""
+        from pipeline import nightly
+        from pipeline.settings import Settings
+
+        return nightly.discover_emerging(Settings.from_env(), _night(ds))
+
+    @task(trigger_rule="none_failed")
     def build_marts(ds: str | None = None) -> list[str]:
         """Rebuild the mart tables as of the night; returns the names of the marts built."""
         from pipeline import nightly
         from pipeline.settings import Settings
 
         return nightly.build_marts(Settings.from_env(), _night(ds))
+
+    @task(trigger_rule="none_failed")
+    def build_keywords(ds: str | None = None) -> int:
+        """Keyword phrases per product, category and language; returns rows written."""
+        from pipeline import nightly
+        from pipeline.settings import Settings
+
+        return nightly.build_keywords(Settings.from_env(), _night(ds))
 
     @task(outlets=[REPORTS])
     def write_report(ds: str | None = None) -> str:
@@ -156,7 +184,9 @@ def reviewpulse_nightly() -> None:
     shards = plan_scoring()
     ingested >> shards
     merged = merge_scores(score_shard.expand(shard=shards))
-    merged >> detect_fakes() >> build_marts() >> write_report()
+    marts = build_marts()
+    merged >> detect_fakes() >> assign_themes() >> discover_emerging() >> marts
+    marts >> build_keywords() >> write_report()
 
 
 reviewpulse_nightly()

@@ -346,6 +346,7 @@ class TrainModel(StrEnum):
     sentiment_stars = "sentiment-stars"
     fake_text = "fake-text"
     fake_signals = "fake-signals"
+    themes = "themes"
 
 
 @app.command()
@@ -357,8 +358,9 @@ def train(
         TrainModel,
         typer.Option(
             "--model",
-            help="Which model: sentiment and stars, the fake-text detectors, or the fake-signal weights "
-            "(fitted on Yelp NYC; run after fake-text, whose probabilities are signals).",
+            help="Which model: sentiment and stars, the fake-text detectors, the fake-signal weights "
+            "(fitted on Yelp NYC; run after fake-text, whose probabilities are signals), or the theme "
+            "combiner (fitted on the labelled dev set's tune split; --out is the combiner.json to write).",
         ),
     ] = TrainModel.sentiment_stars,
 ) -> None:
@@ -368,6 +370,9 @@ def train(
         return
     if model is TrainModel.fake_signals:
         _train_fake_signals(out)
+        return
+    if model is TrainModel.themes:
+        _train_themes(out)
         return
     from pipeline.scoring.model_card import write_model_card
     from pipeline.scoring.train import DEFAULT_MODEL_DIR
@@ -390,6 +395,44 @@ def train(
     console.print(
         f"Heads {result.version} written to [bold]{result.folder}[/]; model card {card}", soft_wrap=True
     )
+
+
+def _train_themes(out: Path | None) -> None:
+    """``train --model themes``: fit the theme combiner on the dev set's tune split, print both splits."""
+    from pipeline.themes.train import train_themes
+
+    settings = Settings.from_env()
+    try:
+        with console.status("Encoding the labelled dev set and fitting the theme combiner…"):
+            result = train_themes(settings, out)
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    console.print(_theme_summary_table(result["metrics"]))
+    console.print(f"Theme combiner written to [bold]{result['path']}[/]", soft_wrap=True)
+
+
+def _theme_summary_table(metrics: dict[str, Any]) -> Table:
+    table = Table(
+        title="Complaint themes on the labelled dev set (targets: micro-F1 >= 0.80, macro-F1 >= 0.70)"
+    )
+    for col in ("split", "language", "sentences", "micro_f1", "macro_f1", "themes with support"):
+        table.add_column(col, justify="left" if col in ("split", "language") else "right")
+    for split, by_language in metrics.items():
+        for language, m in by_language.items():
+            scores = (f"{m['micro_f1']:.3f}", f"{m['macro_f1']:.3f}")
+            table.add_row(split, language, str(m["sentences"]), *scores, str(m["themes_with_support"]))
+    return table
+
+
+def _print_theme_metrics(themes: dict[str, Any]) -> None:
+    console.print(_theme_summary_table({s: themes[s] for s in ("test", "tune")}))
+    table = Table(title=f"Per-theme precision and recall, held-out test split, {themes['model_version']}")
+    for col in ("theme", "support", "predicted", "precision", "recall", "f1"):
+        table.add_column(col, justify="left" if col == "theme" else "right")
+    for row in themes["test"]["all"]["per_theme"]:
+        cells = [f"{row[c]:.3f}" if row[c] == row[c] else "–" for c in ("precision", "recall", "f1")]
+        table.add_row(row["theme"], str(row["support"]), str(row["predicted"]), *cells)
+    console.print(table)
 
 
 def _train_fake_signals(out: Path | None) -> None:
@@ -467,7 +510,8 @@ def _metrics_table(rows: list[dict[str, Any]], title: str) -> Table:
 def evaluate(
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the numbers here.")] = None,
 ) -> None:
-    """Held-out accuracy, macro-F1, star exact / off-by-one / MAE per dataset and language, VADER baseline."""
+    """Held-out accuracy, macro-F1, star exact / off-by-one / MAE per dataset and language, VADER baseline;
+    fake-review detection; complaint themes per theme and language on the labelled dev set."""
     import json
 
     from pipeline.scoring.evaluate import evaluate as run_evaluation
@@ -495,6 +539,17 @@ def evaluate(
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
     _print_fake_metrics(result["fake"])
+    from pipeline.themes.devset import DevsetUnavailable
+    from pipeline.themes.train import evaluate_themes
+
+    try:
+        with console.status("Complaint themes on the labelled dev set…"):
+            result["themes"] = evaluate_themes(settings)
+        _print_theme_metrics(result["themes"])
+    except DevsetUnavailable as exc:
+        err.print(f"[yellow]Theme dev set skipped:[/] {exc}", soft_wrap=True)
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
     target = json_out or settings.home / "evaluation.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(result, indent=2, default=float), encoding="utf-8")

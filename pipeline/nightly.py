@@ -2,7 +2,7 @@
 
     list_landing_files -> ingest_landing_file (each file)
         -> plan_scoring -> score_shard (each shard) -> merge_scores -> detect_fakes -> assign_themes
-        -> build_marts -> write_report
+        -> discover_emerging -> build_marts -> build_keywords -> write_report
 
 Every step is keyed on the night (``YYYY-MM-DD``, Airflow's logical date), never on the wall clock, so a
 rerun of a night gives the same warehouse and the same report.
@@ -112,11 +112,29 @@ def assign_themes(settings: Settings, night: str) -> dict[str, Any]:
     return assign(settings, parse_night(night))
 
 
+def discover_emerging(settings: Settings, night: str) -> dict[str, Any]:
+    """Emerging complaint themes: clusters of negative sentences no taxonomy theme covers, with stable ids."""
+    from pipeline.themes.apply import update_emerging
+
+    return update_emerging(settings, parse_night(night))
+
+
 def build_marts(settings: Settings, night: str) -> list[str]:
     """Rebuild every mart as of ``night``."""
     con = connect(settings)
     try:
         return reports.build_marts(con, settings, parse_night(night))
+    finally:
+        con.close()
+
+
+def build_keywords(settings: Settings, night: str) -> int:
+    """Long-tail keyword phrases per product and category and language (``mart_keywords``); rows written."""
+    from pipeline.keywords import build_keywords as build
+
+    con = connect(settings)
+    try:
+        return build(con, settings, parse_night(night))
     finally:
         con.close()
 
@@ -141,6 +159,7 @@ class NightResult:
     scored: int = 0
     fakes: dict[str, Any] = field(default_factory=dict)
     themes: dict[str, Any] = field(default_factory=dict)
+    emerging: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -153,7 +172,8 @@ def run_night(
     *,
     on_file: Callable[[dict[str, str], dict[str, Any] | None, str | None], None] | None = None,
 ) -> NightResult:
-    """Run the whole night without Airflow: every landed file, scoring, fake detection, themes, marts, report.
+    """Run the whole night without Airflow: every landed file, scoring, fake detection, themes, emerging
+    themes, marts, keywords, report.
 
     A file that fails is recorded and reported, the other files still load, and the report is still
     written; ``NightResult.ok`` is False so the CLI exits non-zero.
@@ -183,6 +203,8 @@ def run_night(
         result.scored = merge_scores(settings, night, scored)
     result.fakes = detect_fakes(settings, night)
     result.themes = assign_themes(settings, night)
+    result.emerging = discover_emerging(settings, night)
     build_marts(settings, night)
+    build_keywords(settings, night)
     result.report = write_report(settings, night)
     return result

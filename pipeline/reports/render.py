@@ -16,6 +16,7 @@ from pipeline.reports.charts import bar_chart, line_chart
 from pipeline.reports.cx import cx_context
 from pipeline.reports.marts import load_fake_latest, mart_names
 from pipeline.reports.redact import redact
+from pipeline.reports.themes import themes_context
 from pipeline.settings import Settings
 
 MIN_REVIEWS_FOR_RANKING = 5
@@ -150,6 +151,38 @@ def _trust_context(
     }
 
 
+def _has_keywords(con: duckdb.DuckDBPyConnection, night: date) -> bool:
+    tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    if "mart_keywords" not in tables:
+        return False
+    rows = con.execute("select count(*) from mart_keywords where night = $night", {"night": night}).fetchall()
+    return bool(rows[0][0])
+
+
+def _keyword_exports(con: duckdb.DuckDBPyConnection, out: Path, night: date) -> list[Path]:
+    """Keyword CSVs per product and category and language under ``keywords/`` (when the mart is built)."""
+    from pipeline.keywords import export_keywords
+
+    return export_keywords(con, out, night) if _has_keywords(con, night) else []
+
+
+def _keyword_context(con: duckdb.DuckDBPyConnection, night: date) -> dict[str, Any]:
+    """Each category's top phrases per language, praise and complaint, for the sellers' section."""
+    if not _has_keywords(con, night):
+        return {"keywords": []}
+    frame = con.execute(
+        """
+        select scope_id as category, language, phrase, frequency, reviewers, polarity, novelty
+        from mart_keywords
+        where scope = 'category' and night = $night
+        qualify row_number() over (partition by scope_id, language order by rank) <= 5
+        order by category, language, rank
+        """,
+        {"night": night},
+    ).df()
+    return {"keywords": frame.to_dict("records")}
+
+
 def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date) -> Path:
     """Render the report for ``night`` from the marts (build them first) and return its folder."""
     out = settings.report_path(night.isoformat())
@@ -157,7 +190,9 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
     marts = {name: _frame(con, f'select * from "{name}"') for name in mart_names(settings)}
     for name, frame in marts.items():
         frame.to_csv(out / f"{name}.csv", index=False)
+        frame.to_parquet(out / f"{name}.parquet", index=False)
     load_fake_latest(con, settings, night)
+    keyword_files = _keyword_exports(con, out, night)
 
     headline = _headline(con, night)
     dist = marts["mart_rating_distribution"]
@@ -205,6 +240,9 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
         "quarantine": marts["mart_quarantine_reasons"].to_dict("records"),
         **_trust_context(con, marts, night),
         **cx_context(marts["mart_cx_metrics"], night),
+        **themes_context(con, marts, night),
+        **_keyword_context(con, night),
+        "keyword_files": len(keyword_files),
         "csv_files": sorted(f"{name}.csv" for name in marts),
         "min_n": MIN_REVIEWS_FOR_RANKING,
     }
@@ -214,6 +252,7 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
         "night": night.isoformat(),
         **{k: (float(v) if isinstance(v, float) else v) for k, v in headline.items()},
         "cx_week": context["cx"],  # overall NPS / CES / CSAT of the night's week to date and the week before
+        "rising_themes": [{k: v for k, v in r.items() if k != "quotes"} for r in context["rising_themes"]],
     }
     (out / "summary.json").write_text(
         json.dumps(summary, indent=2, sort_keys=True, default=str), encoding="utf-8"

@@ -200,3 +200,40 @@ def _write(settings: Settings, night: date, records: pd.DataFrame, sentences: pd
                 run(con, sql_text(settings, "core/insert_sentences"), {"night": night})
     finally:
         con.close()
+
+
+def update_emerging(settings: Settings, night: date | str, *, scorer: Any = None) -> dict[str, Any]:
+    """Cluster the night's window of negative sentences no theme covers into emerging themes, keeping the
+    ids of earlier nights' clusters (``pipeline.themes.emerging``); returns counts."""
+    from pipeline.themes.emerging import EmergingConfig, update
+
+    night = date.fromisoformat(night) if isinstance(night, str) else night
+    config = EmergingConfig()
+    con = connect(settings)
+    try:
+        params = {"night": night, "days": config.lookback_days}
+        candidates = con.execute(sql_text(settings, "core/emerging_candidates"), params).df()
+    finally:
+        con.close()
+    if len(candidates) < config.min_cluster_size:
+        return {"sentences": len(candidates), "clusters": 0, "new": 0, "rising": 0}
+    from pipeline.scoring.service import open_scorer
+
+    active = scorer or open_scorer(settings)
+    try:
+        embeddings = np.concatenate(
+            list(encode(active.encoder, candidates["text"].tolist(), store=active.store))
+        )
+    finally:
+        if scorer is None:
+            active.close()
+    con = connect(settings)
+    try:
+        result = update(con, settings, candidates, embeddings, night, config)
+    finally:
+        con.close()
+    statuses = [c.status for c in result.clusters]
+    return {
+        "sentences": len(candidates), "clusters": len(result.clusters), "new": statuses.count("new"),
+        "rising": statuses.count("rising"), "unclustered_share": round(result.unclustered_share, 4),
+    }  # fmt: skip

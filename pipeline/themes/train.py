@@ -185,5 +185,5 @@ def evaluate_themes(settings: Settings) -> dict[str, Any]:
     finally:
         scorer.close()
     ids = model.taxonomy.ids
-    return {"model_version": model.version,
-            **{split: _split_metrics(ev, dev, model.combiner, ids, split) for split in ("tune", "test")}}  # fmt: skip
+    metrics = {split: _split_metrics(ev, dev, model.combiner, ids, split) for split in ("tune", "test")}
+    return {"model_version": model.version, **metrics}

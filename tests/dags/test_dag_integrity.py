@@ -158,8 +158,11 @@ def test_nightly_tasks_and_dependencies(nightly: Any) -> None:
         "plan_scoring": ["score_shard"],
         "score_shard": ["merge_scores"],
         "merge_scores": ["detect_fakes"],
-        "detect_fakes": ["build_marts"],
-        "build_marts": ["write_report"],
+        "detect_fakes": ["assign_themes"],
+        "assign_themes": ["discover_emerging"],
+        "discover_emerging": ["build_marts"],
+        "build_marts": ["build_keywords"],
+        "build_keywords": ["write_report"],
         "write_report": [],
     }
 
@@ -182,7 +185,15 @@ def test_nightly_scoring_runs_shards_in_parallel_and_merges_once(nightly: Any) -
 
 def test_nightly_marts_still_build_when_there_is_nothing_to_ingest(nightly: Any) -> None:
     # A mapped task over zero items is skipped; "none_failed" lets the rest of the night run anyway.
-    for task_id in ("plan_scoring", "merge_scores", "detect_fakes", "build_marts"):
+    for task_id in (
+        "plan_scoring",
+        "merge_scores",
+        "detect_fakes",
+        "assign_themes",
+        "discover_emerging",
+        "build_marts",
+        "build_keywords",
+    ):
         assert nightly.task_dict[task_id].trigger_rule == "none_failed", task_id
     assert nightly.task_dict["write_report"].trigger_rule == "all_success"
 
@@ -234,9 +245,21 @@ class FakeNightly(types.ModuleType):
         self.calls.append(("detect_fakes", settings, {"night": night}))
         return {"scored": 7, "suspicious": 1}
 
+    def assign_themes(self, settings: Any, night: str) -> dict[str, Any]:
+        self.calls.append(("assign_themes", settings, {"night": night}))
+        return {"records": 7, "sentences": 19}
+
+    def discover_emerging(self, settings: Any, night: str) -> dict[str, Any]:
+        self.calls.append(("discover_emerging", settings, {"night": night}))
+        return {"clusters": 2}
+
     def build_marts(self, settings: Any, night: str) -> list[str]:
         self.calls.append(("build_marts", settings, {"night": night}))
         return ["mart_daily"]
+
+    def build_keywords(self, settings: Any, night: str) -> int:
+        self.calls.append(("build_keywords", settings, {"night": night}))
+        return 42
 
     def write_report(self, settings: Any, night: str) -> str:
         self.calls.append(("write_report", settings, {"night": night}))
@@ -267,13 +290,17 @@ def test_each_task_calls_its_pipeline_function_with_the_logical_date(
     scored = [_body(nightly, "score_shard")(shard) for shard in shards]
     added = _body(nightly, "merge_scores")(scored, ds="2026-11-20")
     fakes = _body(nightly, "detect_fakes")(ds="2026-11-20")
+    themes = _body(nightly, "assign_themes")(ds="2026-11-20")
+    emerging = _body(nightly, "discover_emerging")(ds="2026-11-20")
     marts = _body(nightly, "build_marts")(ds="2026-11-20")
+    keywords = _body(nightly, "build_keywords")(ds="2026-11-20")
     report = _body(nightly, "write_report")(ds="2026-11-20")
 
     assert files == [{"kind": "reviews", "source": "shop_csv", "path": "/landing/a.csv"}]
     assert summary == {"status": "succeeded", "rows_loaded": 3}
     assert added == 7
     assert fakes == {"scored": 7, "suspicious": 1}
+    assert themes == {"records": 7, "sentences": 19} and emerging == {"clusters": 2} and keywords == 42
     assert marts == ["mart_daily"]
     assert report == "/reports/2026-11-20"
     assert [(name, kwargs) for name, _, kwargs in fake_nightly.calls] == [
@@ -286,7 +313,10 @@ def test_each_task_calls_its_pipeline_function_with_the_logical_date(
         ("score_shard", {"shard": "/scoring/pending-00000.parquet"}),
         ("merge_scores", {"night": "2026-11-20", "scored": ["/scoring/scores-00000.parquet"]}),
         ("detect_fakes", {"night": "2026-11-20"}),
+        ("assign_themes", {"night": "2026-11-20"}),
+        ("discover_emerging", {"night": "2026-11-20"}),
         ("build_marts", {"night": "2026-11-20"}),
+        ("build_keywords", {"night": "2026-11-20"}),
         ("write_report", {"night": "2026-11-20"}),
     ]
     # Settings come from the environment of the worker, read inside each task.

@@ -270,3 +270,110 @@ def test_product_trust_mart_grades_products_and_adjusts_ring_ratings(demo, con) 
     )
     html = (settings.report_path(nights[-1]) / "index.html").read_text(encoding="utf-8")
     assert "<h2>Trust</h2>" in html and "trusted CSAT" in html and "accounts that" in html
+
+
+def test_survey_responses_load_score_and_add_up_in_the_cx_mart(demo, con) -> None:
+    settings, truth, nights = demo
+    surveys = truth["surveys"]
+    assert run(con, "select count(*) from survey_responses")[0][0] == surveys["responses"]
+    # every comment scored (needs_scoring cleared); responses without a comment have nothing to score
+    assert run(con, "select count(*) from survey_responses where needs_scoring") == [(0,)]
+    scored = run(
+        con,
+        "select count(*) from survey_responses as s where s.comment is not null and not exists (select 1 "
+        "from review_scores as r where r.kind = 'survey_responses' and r.record_id = s.response_id "
+        "and r.content_hash = s.content_hash)",
+    )
+    assert scored == [(0,)]
+    by_channel = {
+        row[0]: row[1:]
+        for row in run(
+            con,
+            "select dimension_value, sum(survey_n), sum(nps_n), sum(promoters), sum(detractors), sum(ces_n), "
+            "sum(survey_csat_n) from mart_cx_metrics where dimension = 'channel' and survey_n > 0 group by 1",
+        )
+    }
+    for channel, tally in surveys["by_channel"].items():
+        assert by_channel[channel] == (
+            tally["responses"], tally["nps_answers"], tally["promoters"], tally["detractors"],
+            tally["ces_answers"], tally["csat_answers"],
+        )  # fmt: skip
+    overall = run(con, "select sum(survey_n), sum(n) from mart_cx_metrics where dimension = 'overall'")[0]
+    rated = run(con, "select (select count(*) from reviews) + (select count(*) from seller_feedback)")[0][0]
+    assert overall == (surveys["responses"], rated)
+    spike = surveys["spike"]
+    weeks = dict(
+        run(
+            con,
+            "select week, nps from mart_cx_metrics where dimension = 'channel' and dimension_value = ? "
+            "and nps_n >= 5",
+            [spike["channel"]],
+        )
+    )
+    spike_week = _week_of(spike["end"])
+    before = [nps for week, nps in weeks.items() if week < _week_of(spike["start"])]
+    assert before and weeks[spike_week] < min(before)
+    folder = settings.report_path(nights[-1])
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    assert "Customer experience: NPS, CES, CSAT" in html and "NPS by channel and week" in html
+    assert (folder / "mart_cx_metrics.csv").stat().st_size > 0
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["cx_week"]["nps"]["n"] > 0 and -100 <= summary["cx_week"]["nps"]["value"] <= 100
+
+
+def test_planted_spike_is_the_top_rising_theme_for_its_seller_and_week(demo, con) -> None:
+    settings, truth, nights = demo
+    spike = truth["complaint_spike"]
+    top = con.execute(
+        "select dimension_value, theme, week, rising from mart_theme_trends where dimension = 'seller' "
+        "order by excess desc limit 1"
+    ).fetchone()
+    assert top == (spike["seller_id"], spike["theme"], _week_of(spike["end"]), True)
+    report = json.loads((settings.report_path(nights[-1]) / "summary.json").read_text(encoding="utf-8"))
+    sellers = [r for r in report["rising_themes"] if r["dimension"] == "seller"]
+    assert (sellers[0]["value"], sellers[0]["theme"]) == (spike["seller_id"], spike["theme"])
+    html = (settings.report_path(nights[-1]) / "index.html").read_text(encoding="utf-8")
+    assert "Top rising complaint themes this week" in html and "Emerging themes" in html
+
+
+def test_every_text_has_themed_sentences_under_one_model_version(demo, con) -> None:
+    missing = con.execute(
+        "select count(*) from record_texts "
+        "anti join review_sentences using (kind, source, record_id, content_hash)"
+    ).fetchone()[0]
+    versions = con.execute("select count(distinct model_version) from review_sentences").fetchone()[0]
+    catalog = con.execute("select count(*) from theme_catalog").fetchone()[0]
+    spike_sentences = con.execute(
+        "select count(*) from theme_mentions where theme = 'delivery' and kind = 'seller_feedback'"
+    ).fetchone()[0]
+    assert missing == 0 and versions == 1 and catalog == 13 and spike_sentences > 0
+
+
+def test_editing_the_taxonomy_reapplies_themes_to_history(demo, tmp_path: Path) -> None:
+    import shutil
+    from dataclasses import replace
+
+    import yaml
+
+    from pipeline.themes.apply import assign_themes
+
+    settings, _, nights = demo
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(settings.warehouse_path, home / "warehouse.duckdb")
+    taxonomy = yaml.safe_load(settings.taxonomy_path.read_text(encoding="utf-8"))
+    taxonomy["themes"] = [t for t in taxonomy["themes"] if t["id"] != "packaging"]
+    edited = tmp_path / "taxonomy.yaml"
+    edited.write_text(yaml.safe_dump(taxonomy, allow_unicode=True), encoding="utf-8")
+    copy = replace(settings, home=home, taxonomy_path=edited)
+    summary = assign_themes(copy, nights[-1])
+    con = connect(copy, read_only=True)
+    try:
+        texts = con.execute("select count(*) from record_texts").fetchone()[0]
+        versions = con.execute("select distinct model_version from review_sentences").fetchall()
+        packaging = con.execute("select count(*) from theme_mentions where theme = 'packaging'").fetchone()[0]
+        catalog = {r[0] for r in con.execute("select theme from theme_catalog").fetchall()}
+    finally:
+        con.close()
+    assert summary["records"] == texts  # every stored text, not only the night's new ones
+    assert versions == [(summary["model_version"],)] and packaging == 0 and "packaging" not in catalog

@@ -1,0 +1,24 @@
+-- Negative sentences no taxonomy theme covers, from texts dated in the $days days up to the night: where new
+-- problems show up. Ids are stable across nights (a sentence is its record, content and position).
+with sentences as (
+    select
+        review_sentences.kind || ':' || review_sentences.source || ':' || review_sentences.record_id || ':'
+            || review_sentences.content_hash || ':' || review_sentences.sentence_index as sentence_id,
+        review_sentences.sentence as text,
+        review_sentences.language,
+        record_dimensions.day,
+        review_sentences.kind || ':' || review_sentences.source || ':' || review_sentences.record_id
+            as review_id,
+        record_dimensions.product_id,
+        record_dimensions.seller_id
+    from review_sentences
+    join record_dimensions using (kind, source, record_id, content_hash)
+    where review_sentences.sentiment = 'negative'
+        and len(review_sentences.themes) = 0
+        and record_dimensions.first_seen <= $night
+        and record_dimensions.day <= $night
+        and record_dimensions.day > cast($night as date) - to_days(cast($days as integer))
+)
+
+select * from sentences
+order by sentence_id
