@@ -204,13 +204,21 @@ def _write(settings: Settings, night: date, records: pd.DataFrame, sentences: pd
 
 def update_emerging(settings: Settings, night: date | str, *, scorer: Any = None) -> dict[str, Any]:
     """Cluster the night's window of negative sentences no theme covers into emerging themes, keeping the
-    ids of earlier nights' clusters (``pipeline.themes.emerging``); returns counts."""
+    ids of earlier nights' clusters (``pipeline.themes.emerging``); returns counts.
+
+    Rerunning a night older than the latest one discovered keeps its clusters as they are: the warehouse
+    holds only each text's current sentences, so an older window can no longer be rebuilt exactly (the
+    fake-review step does the same).
+    """
     from pipeline.themes.emerging import EmergingConfig, update
 
     night = date.fromisoformat(night) if isinstance(night, str) else night
     config = EmergingConfig()
     con = connect(settings)
     try:
+        latest = con.execute("select max(night) from emerging_clusters").fetchall()[0][0]
+        if latest is not None and latest > night:
+            return {"skipped": f"emerging themes already discovered for a later night ({latest})"}
         params = {"night": night, "days": config.lookback_days}
         candidates = con.execute(sql_text(settings, "core/emerging_candidates"), params).df()
     finally:
