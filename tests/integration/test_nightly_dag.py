@@ -134,7 +134,7 @@ def test_nightly_run_fills_the_warehouse(
     first_run: tuple[DagTestResult, dict[str, int]], demo_files: list[Path], reviewpulse_home: Path
 ) -> None:
     _, counts = first_run
-    for table in ("reviews", "seller_feedback", "quarantine"):
+    for table in ("reviews", "seller_feedback", "survey_responses", "quarantine"):
         assert counts.get(table, 0) > 0, f"{table} is empty: {counts}"
     landed = {str(p) for p in demo_files}
     assert _ingest_runs(reviewpulse_home, NIGHT) == dict.fromkeys(landed, "succeeded")
