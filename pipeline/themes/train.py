@@ -141,30 +141,33 @@ def _split_metrics(
     return out
 
 
-def dev_evidence(settings: Settings, model: ThemeModel, encoder: Encoder, store: EmbeddingStore | None
-                 ) -> tuple[pd.DataFrame, Evidence]:  # fmt: skip
-    """The labelled dev set (read from the shared data) and its evidence under ``model``."""
+def dev_evidence(settings: Settings) -> tuple[ThemeModel, pd.DataFrame, Evidence]:
+    """The shipped theme model, the labelled dev set (read from the shared data) and its evidence."""
+    from pipeline.scoring.service import open_scorer
+    from pipeline.themes.apply import load_theme_model
     from pipeline.themes.devset import load_devset
 
     dev = load_devset(settings.shared_data_dir).reset_index(drop=True)
-    return dev, evidence(model, encoder, store, dev)
+    scorer = open_scorer(settings)
+    try:
+        model = load_theme_model(settings, scorer.encoder, scorer.store)
+        return model, dev, evidence(model, scorer.encoder, scorer.store, dev)
+    finally:
+        scorer.close()
+
+
+def _both_splits(ev: Evidence, dev: pd.DataFrame, combiner: Combiner, model: ThemeModel) -> dict[str, Any]:
+    return {split: _split_metrics(ev, dev, combiner, model.taxonomy.ids, split) for split in ("tune", "test")}
 
 
 def train_themes(settings: Settings, out: Path | None = None, *, c: float = 1.0) -> dict[str, Any]:
     """Fit the combiner on the dev set's tune split, measure it on both splits, write ``combiner.json``."""
-    from pipeline.scoring.service import open_scorer
-    from pipeline.themes.apply import combiner_path, load_theme_model
+    from pipeline.themes.apply import combiner_path
 
     target = out or combiner_path(settings)
-    scorer = open_scorer(settings)
-    try:
-        model = load_theme_model(settings, scorer.encoder, scorer.store)
-        dev, ev = dev_evidence(settings, model, scorer.encoder, scorer.store)
-    finally:
-        scorer.close()
+    model, dev, ev = dev_evidence(settings)
     combiner = fit_combiner(_subset(ev, (dev["split"] == "tune").to_numpy()), c=c)
-    ids = model.taxonomy.ids
-    metrics = {split: _split_metrics(ev, dev, combiner, ids, split) for split in ("tune", "test")}
+    metrics = _both_splits(ev, dev, combiner, model)
     summary = {split: {lang: {k: round(v, 4) for k, v in m.items() if k in ("micro_f1", "macro_f1")}
                        for lang, m in by_lang.items()} for split, by_lang in metrics.items()}  # fmt: skip
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -175,15 +178,5 @@ def train_themes(settings: Settings, out: Path | None = None, *, c: float = 1.0)
 
 def evaluate_themes(settings: Settings) -> dict[str, Any]:
     """The shipped theme model on the dev set's held-out test split (and the tune split it was fitted on)."""
-    from pipeline.scoring.service import open_scorer
-    from pipeline.themes.apply import load_theme_model
-
-    scorer = open_scorer(settings)
-    try:
-        model = load_theme_model(settings, scorer.encoder, scorer.store)
-        dev, ev = dev_evidence(settings, model, scorer.encoder, scorer.store)
-    finally:
-        scorer.close()
-    ids = model.taxonomy.ids
-    metrics = {split: _split_metrics(ev, dev, model.combiner, ids, split) for split in ("tune", "test")}
-    return {"model_version": model.version, **metrics}
+    model, dev, ev = dev_evidence(settings)
+    return {"model_version": model.version, **_both_splits(ev, dev, model.combiner, model)}
