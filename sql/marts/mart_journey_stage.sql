@@ -3,17 +3,19 @@
 -- average rating of those records next to the week's. Suspicious records are left out.
 create or replace table mart_journey_stage as
 with kept as (
-    select record_themes.*
-    from record_themes
+    select record_slices.*
+    from record_slices
     left join fake_latest using (kind, source, record_id)
-    where record_themes.first_seen <= $night
-        and record_themes.day <= $night
+    where record_slices.dimension in ('overall', 'seller', 'channel')
+        and record_slices.first_seen <= $night
+        and record_slices.day <= $night
         and not coalesce(fake_latest.suspicious, false)
 ),
 
 raised as (
     select kind, source, record_id, unnest(themes) as theme
     from kept
+    where dimension = 'overall'
 ),
 
 record_stages as (
@@ -23,18 +25,15 @@ record_stages as (
     group by raised.kind, raised.source, raised.record_id
 ),
 
-records as (
-    select kept.*, coalesce(record_stages.stages, []) as stages
+sliced as (
+    select
+        kept.dimension,
+        kept.dimension_value,
+        kept.week,
+        kept.rating,
+        coalesce(record_stages.stages, []) as stages
     from kept
     left join record_stages using (kind, source, record_id)
-),
-
-sliced as (
-    select 'overall' as dimension, 'all' as dimension_value, week, rating, stages from records
-    union all
-    select 'seller', seller_id, week, rating, stages from records where seller_id is not null
-    union all
-    select 'channel', channel, week, rating, stages from records
 ),
 
 stage_list as (

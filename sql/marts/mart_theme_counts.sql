@@ -2,25 +2,13 @@
 -- each theme, out of how many records that week (every theme listed, zeros included, so trends are exact).
 -- Suspicious records (fake_latest.suspicious) are left out: a fake-review ring must not fake a trend.
 create or replace table mart_theme_counts as
-with records as (
-    select record_themes.*
-    from record_themes
+with sliced as (
+    select record_slices.*
+    from record_slices
     left join fake_latest using (kind, source, record_id)
-    where record_themes.first_seen <= $night
-        and record_themes.day <= $night
+    where record_slices.first_seen <= $night
+        and record_slices.day <= $night
         and not coalesce(fake_latest.suspicious, false)
-),
-
-sliced as (
-    select 'overall' as dimension, 'all' as dimension_value, week, themes from records
-    union all
-    select 'seller', seller_id, week, themes from records where seller_id is not null
-    union all
-    select 'category', category, week, themes from records where category is not null
-    union all
-    select 'channel', channel, week, themes from records
-    union all
-    select 'product', product_id, week, themes from records where product_id is not null
 ),
 
 totals as (

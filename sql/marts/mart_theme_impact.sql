@@ -3,27 +3,15 @@
 -- change in percentage points (positive: the theme costs that much CSAT). Overall and per seller, category,
 -- channel and product; suspicious records are left out.
 create or replace table mart_theme_impact as
-with records as (
-    select record_themes.*
-    from record_themes
+with sliced as (
+    select record_slices.*
+    from record_slices
     left join fake_latest using (kind, source, record_id)
-    where record_themes.first_seen <= $night
-        and record_themes.day <= $night
-        and record_themes.day > cast($night as date) - interval 28 days
-        and record_themes.rating is not null
+    where record_slices.first_seen <= $night
+        and record_slices.day <= $night
+        and record_slices.day > cast($night as date) - interval 28 days
+        and record_slices.rating is not null
         and not coalesce(fake_latest.suspicious, false)
-),
-
-sliced as (
-    select 'overall' as dimension, 'all' as dimension_value, rating, themes from records
-    union all
-    select 'seller', seller_id, rating, themes from records where seller_id is not null
-    union all
-    select 'category', category, rating, themes from records where category is not null
-    union all
-    select 'channel', channel, rating, themes from records
-    union all
-    select 'product', product_id, rating, themes from records where product_id is not null
 ),
 
 per_theme as (
