@@ -107,9 +107,6 @@ def themes_context(
 
 def _emerging(con: duckdb.DuckDBPyConnection, night: date) -> list[dict[str, Any]]:
     """The night's emerging themes (new and rising first), with redacted example sentences."""
-    tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
-    if "emerging_clusters" not in tables:
-        return []
     frame = con.execute(
         "select * from emerging_clusters where night = $night order by "
         "case status when 'new' then 0 when 'rising' then 1 else 2 end, size desc limit 10",

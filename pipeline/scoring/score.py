@@ -27,7 +27,7 @@ from pipeline.scoring.encoder import Encoder
 from pipeline.scoring.engine import EmbeddingStore, encode
 from pipeline.scoring.heads import HeadSet
 from pipeline.sources.language import detect_language, normalise_language
-from pipeline.themes.apply import split_texts, theme_sentences
+from pipeline.themes.apply import split_texts, theme_sentences, unit_text
 from pipeline.themes.assign import ThemeModel
 
 OUTPUT_COLUMNS = ("review_id", "language", "sentiment", "p_negative", "p_neutral", "p_positive", "stars_pred",
@@ -158,7 +158,9 @@ def score_file(
                         raise BatchError(f"{input_path.name}: required column missing: {', '.join(missing)}")
                     scored = score_frame(chunk, encoder, heads, store, progress, batch_size)
                     if themes is not None:
-                        units = split_texts(review_text(chunk).tolist(), scored["language"].tolist())
+                        titles = chunk["title"] if "title" in chunk else [None] * len(chunk)
+                        texts = [unit_text(t, x) for t, x in zip(titles, chunk["text"], strict=True)]
+                        units = split_texts(texts, scored["language"].tolist())
                         themed = theme_sentences(themes, encoder, store, units)
                         scored["themes"] = row_themes(themed, len(scored), themes.taxonomy.ids)
                         if sentence_writer is not None:

@@ -82,3 +82,30 @@ def test_score_cli_rejects_input_without_text(env: Path, tmp_path: Path) -> None
     bad.write_text("review_id,body\n1,hello\n", encoding="utf-8")
     result = CliRunner().invoke(cli.app, ["score", "-i", str(bad), "-o", str(tmp_path / "o.csv")])
     assert result.exit_code == 1 and "required column missing: text" in result.output
+
+
+def test_score_cli_adds_themes_and_writes_one_row_per_sentence(env: Path, tmp_path: Path) -> None:
+    source = tmp_path / "themed.csv"
+    pd.DataFrame({
+        "review_id": ["late", "praise"],
+        "title": ["Late", ""],
+        "text": ["Great headphones, but the package arrived two weeks late.", "Love it, works perfectly."],
+    }).to_csv(source, index=False)  # fmt: skip
+    out, sentences = tmp_path / "scores.csv", tmp_path / "sentences.parquet"
+    args = ["score", "-i", str(source), "-o", str(out), "--sentences", str(sentences)]
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(out, keep_default_na=False).set_index("review_id")
+    assert "delivery" in scores.loc["late", "themes"].split(";")
+    assert scores.loc["praise", "themes"] == ""
+    rows = pd.read_parquet(sentences)
+    late = rows[rows["review_id"] == "late"].sort_values("sentence_index")
+    assert late["sentence"].tolist() == [
+        "Late.",
+        "Great headphones",
+        "but the package arrived two weeks late.",
+    ]
+    assert late["sentiment"].iloc[-1] == "negative" and "delivery" in late["themes"].iloc[-1]
+    assert (rows[rows["review_id"] == "praise"]["themes"] == "").all()
+    bad = CliRunner().invoke(cli.app, ["score", "-i", str(source), "-o", str(out), "--sentences", "s.txt"])
+    assert bad.exit_code == 1 and "sentence output must end in .csv or .parquet" in bad.output
