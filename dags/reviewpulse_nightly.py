@@ -4,45 +4,62 @@
 Loads one night of marketplace and shop exports into the DuckDB warehouse, rebuilds the report tables
 and writes that night's report.
 
-1. `list_files`: the files under `$REVIEWPULSE_HOME/landing/<kind>/<source>/<night>/`.
-2. `ingest_file`: one mapped task per file, run one at a time (DuckDB takes a single writer); loads the
-   file, quarantines bad rows and records the file in `ingest_runs`.
-   Publishes the asset `reviewpulse://warehouse/reviews`.
-3. `plan_scoring`: writes the texts that have no score from the current model yet into Parquet shards
+1. `list_sources`: the sources with files under `$REVIEWPULSE_HOME/landing/<kind>/<source>/<night>/`.
+2. `ingest_source`: one mapped task per source, in parallel: reads and maps its files into
+   `$REVIEWPULSE_HOME/staging/<night>/` (Parquet); never touches the warehouse.
+3. `validate_source`: one mapped task per source, in parallel: the Great Expectations row checks split
+   each staged file into good rows and quarantined rows with their reasons.
+4. `load`: the single writer loads every staged file into DuckDB, quarantine included, and records each
+   file in `ingest_runs` (a file that failed to read or validate is recorded as failed). Publishes the
+   assets `reviewpulse://warehouse/reviews`, `.../seller_feedback` and `.../survey_responses`, with the
+   night and the rows loaded in the event's extra; DAGs scheduled on them run after every load.
+5. `plan_scoring`: writes the texts that have no score from the current model yet into Parquet shards
    (none when nothing is new or edited, so a rerun encodes nothing).
-4. `score_shard`: one mapped task per shard, two at a time: sentiment, star estimate and the fake-text
-   detectors from one encoder pass; writes a scores shard and never touches the warehouse.
-5. `merge_scores`: the single writer loads every scores shard into `review_scores`.
-6. `detect_fakes`: fake-review signals over the whole warehouse (bursts, near-duplicates, dense rings,
+6. `score_shard`: one mapped task per shard, in the `reviewpulse_models` pool: sentiment, star estimate
+   and the fake-text detectors from one encoder pass; writes a scores shard, never the warehouse.
+7. `merge_scores`: the single writer loads every scores shard into `review_scores`.
+8. `detect_fakes`: fake-review signals over the whole warehouse (bursts, near-duplicates, dense rings,
    reviewer profiles, text detectors); adds a `fake_scores` row wherever a score changed, so older
    reviews caught in a new burst are rescored and their earlier scores kept as history.
-7. `assign_themes`: splits every new or changed text into sentences, each with its own sentiment and the
+9. `assign_themes`: splits every new or changed text into sentences, each with its own sentiment and the
    complaint themes of `models/themes/taxonomy.yaml` (all history again when the taxonomy changed).
-8. `discover_emerging`: clusters negative sentences no theme covers into emerging themes with stable ids.
-9. `build_marts`: rebuilds the report tables as of the night (CX metrics, theme trends, journey stages).
-10. `build_keywords`: long-tail keyword phrases per product, category and language (`mart_keywords`).
-11. `write_report`: writes `$REVIEWPULSE_HOME/reports/<night>/` (HTML, CSV/Parquet, keyword CSVs).
+10. `discover_emerging`: clusters negative sentences no theme covers into emerging themes with stable ids.
+11. `build_marts`: rebuilds the report tables as of the night (CX metrics, theme trends, journey stages).
+12. `build_keywords`: long-tail keyword phrases per product, category and language (`mart_keywords`).
+13. `write_report`: writes `$REVIEWPULSE_HOME/reports/<night>/` (HTML, CSV/Parquet, keyword CSVs).
    Publishes the asset `reviewpulse://reports`.
+
+**Concurrency.** DuckDB takes one writer at a time: every task that writes the warehouse runs in the
+one-slot `reviewpulse_warehouse` pool (across all DAGs and runs); the parallel tasks (`ingest_source`,
+`validate_source`, `score_shard`) write files under `$REVIEWPULSE_HOME`, which every worker must share,
+and one writer task merges them. Encoder-heavy tasks share the `reviewpulse_models` pool. Both pools are
+created by the compose stack's `airflow-init` (see `pipeline/orchestration.py`).
 
 Runs daily at midnight UTC for the day that just ended: the run that starts at 2026-11-21 00:00 has the
 logical date 2026-11-20. **The night is the run's logical date** (`ds`), never the wall clock, and every
 task replaces what an earlier run wrote for that night, so running a night again gives the same warehouse
 and report.
 
-* A night with no landing files is not an error: `ingest_file` is skipped and the report is still written.
-* A file that cannot be loaded at all (missing column, unknown format) fails its `ingest_file` task at
-  once, without retries (the same file would fail again); `build_marts` and `write_report` then do not
-  run. Other failures are retried twice, five minutes apart.
+* A night with no landing files is not an error: the mapped tasks are skipped and the report is still
+  written.
+* A file that cannot be loaded at all (missing column, unknown format) fails `load` at once, without
+  retries (the same file would fail again), after every other file of the night has loaded; the scoring,
+  marts and report then do not run. Other failures are retried twice, five minutes apart.
+* Every task failure is logged and, when the Airflow Connection `reviewpulse_alerts` exists, posted to
+  its URL as JSON (`pipeline/alerts.py`).
 * Paths come from `REVIEWPULSE_*` environment variables (see `pipeline/settings.py`).
 
 **Rerun a night** (say 2026-11-20), after fixing or replacing its landing files:
 
-* in the UI, open the run for 2026-11-20 and *Clear* it (or only the failed tasks and their downstream);
+* in the UI, open the run for 2026-11-20 and *Clear* it (the whole run: `load` loads what the run's
+  `ingest_source` tasks staged);
 * or `airflow tasks clear reviewpulse_nightly -s 2026-11-20 -e 2026-11-20 -y`;
 * or, outside the scheduler, `airflow dags test reviewpulse_nightly 2026-11-20`.
 
-Several nights: `airflow backfill create --dag-id reviewpulse_nightly --from-date 2026-11-18 --to-date
-2026-11-20 --reprocess-behavior completed`.
+**Backfill** several nights, oldest first (`max_active_runs=1` keeps them in order, so each night sees
+the warehouse as the nights before it left it; a backfilled night equals its scheduled run):
+`airflow backfill create --dag-id reviewpulse_nightly --from-date 2026-11-18 --to-date 2026-11-20
+--reprocess-behavior completed --max-active-runs 1`.
 """
 
 from __future__ import annotations
@@ -53,7 +70,12 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 
-WAREHOUSE_REVIEWS = Asset("reviewpulse://warehouse/reviews")
+from pipeline.orchestration import MODELS_POOL, WAREHOUSE_POOL
+
+WAREHOUSE_ASSETS = {
+    kind: Asset(f"reviewpulse://warehouse/{kind}")
+    for kind in ("reviews", "seller_feedback", "survey_responses")
+}
 REPORTS = Asset("reviewpulse://reports")
 
 
@@ -62,6 +84,13 @@ def _night(ds: str | None) -> str:
     if not ds:
         raise ValueError("reviewpulse_nightly needs a logical date; trigger it with one (the night to load)")
     return ds
+
+
+def _alert_on_failure(context: Any) -> None:
+    """Log a task failure and post it to the optional webhook (the import waits for a failure)."""
+    from pipeline.alerts import on_task_failure
+
+    on_task_failure(context)
 
 
 @dag(
@@ -75,40 +104,58 @@ def _night(ds: str | None) -> str:
     catchup=False,
     max_active_runs=1,
     tags=["reviewpulse", "nightly"],
-    default_args={"owner": "reviewpulse", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "owner": "reviewpulse",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "on_failure_callback": _alert_on_failure,
+    },
     doc_md=__doc__,
 )
 def reviewpulse_nightly() -> None:
     @task
-    def list_files(ds: str | None = None) -> list[dict[str, str]]:
-        """The night's landing files as ``{"kind", "source", "path"}`` dicts (paths only, no data)."""
+    def list_sources(ds: str | None = None) -> list[dict[str, Any]]:
+        """The night's sources as ``{"kind", "source", "paths"}`` dicts (paths only, no data)."""
         from pipeline import nightly
         from pipeline.settings import Settings
 
-        return nightly.list_landing_files(Settings.from_env(), _night(ds))
+        return nightly.list_sources(Settings.from_env(), _night(ds))
 
-    @task(max_active_tis_per_dag=1, outlets=[WAREHOUSE_REVIEWS])
-    def ingest_file(landing_file: dict[str, str], ds: str | None = None) -> dict[str, Any]:
-        """Load one landing file; a file that cannot be loaded at all fails the task without retries."""
+    @task
+    def ingest_source(source: dict[str, Any], ds: str | None = None) -> list[dict[str, Any]]:
+        """Read one source's files into staging; a file that cannot be used is staged as failed."""
+        from pipeline import nightly
+        from pipeline.settings import Settings
+
+        return nightly.ingest_source(Settings.from_env(), source, _night(ds))
+
+    @task
+    def validate_source(staged: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Great Expectations row checks over one source's staged files."""
+        from pipeline import nightly
+
+        return nightly.validate_source(staged)
+
+    # all_done: the writer records every listed file, including those whose ingest or validation failed.
+    @task(trigger_rule="all_done", pool=WAREHOUSE_POOL, outlets=list(WAREHOUSE_ASSETS.values()))
+    def load(
+        sources: list[dict[str, Any]], outlet_events: Any = None, ds: str | None = None
+    ) -> dict[str, Any]:
+        """The single writer: load the staged files; fail without retries if any file could not load."""
         from airflow.sdk.exceptions import AirflowFailException
 
         from pipeline import nightly
-        from pipeline.errors import BatchError
         from pipeline.settings import Settings
 
-        try:
-            return nightly.ingest_landing_file(
-                Settings.from_env(),
-                kind=landing_file["kind"],
-                source=landing_file["source"],
-                path=landing_file["path"],
-                night=_night(ds),
-            )
-        except BatchError as exc:
-            raise AirflowFailException(f"{landing_file['path']}: {exc}") from exc
+        night = _night(ds)
+        outcome = nightly.load_sources(Settings.from_env(), night, sources)
+        if outcome["failures"]:
+            raise AirflowFailException("files that could not load:\n" + "\n".join(outcome["failures"]))
+        for kind, asset in WAREHOUSE_ASSETS.items():
+            outlet_events[asset].extra = {"night": night, "rows_loaded": outcome["kinds"].get(kind, 0)}
+        return outcome
 
-    # none_failed: with no landing files the mapped ingest is skipped, and the night must still go on.
-    @task(trigger_rule="none_failed")
+    @task
     def plan_scoring(ds: str | None = None) -> list[str]:
         """Shards of texts without a score from the current model (an empty list when nothing is new)."""
         from pipeline import nightly
@@ -116,7 +163,7 @@ def reviewpulse_nightly() -> None:
 
         return nightly.plan_scoring(Settings.from_env(), _night(ds))
 
-    @task(max_active_tis_per_dag=2)
+    @task(pool=MODELS_POOL)
     def score_shard(shard: str) -> str:
         """Score one shard into a Parquet file; shards run in parallel and never touch the warehouse."""
         from pipeline import nightly
@@ -124,7 +171,7 @@ def reviewpulse_nightly() -> None:
 
         return nightly.score_shard(Settings.from_env(), shard)
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="none_failed", pool=WAREHOUSE_POOL)
     def merge_scores(scored: list[str] | None = None, ds: str | None = None) -> int:
         """The single writer: load every scored shard into review_scores; returns rows added."""
         from pipeline import nightly
@@ -132,7 +179,7 @@ def reviewpulse_nightly() -> None:
 
         return nightly.merge_scores(Settings.from_env(), _night(ds), list(scored or []))
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="none_failed", pool=WAREHOUSE_POOL)
     def detect_fakes(ds: str | None = None) -> dict[str, Any]:
         """Fake-review signals over the whole warehouse; changed scores are added to fake_scores."""
         from pipeline import nightly
@@ -140,7 +187,7 @@ def reviewpulse_nightly() -> None:
 
         return nightly.detect_fakes(Settings.from_env(), _night(ds))
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="none_failed", pool=WAREHOUSE_POOL)
     def assign_themes(ds: str | None = None) -> dict[str, Any]:
         """Sentences, their sentiment and complaint themes for every new or changed text."""
         from pipeline import nightly
@@ -148,7 +195,7 @@ def reviewpulse_nightly() -> None:
 
         return nightly.assign_themes(Settings.from_env(), _night(ds))
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="none_failed", pool=WAREHOUSE_POOL)
     def discover_emerging(ds: str | None = None) -> dict[str, Any]:
         """Emerging complaint themes from negative sentences no taxonomy theme covers."""
         from pipeline import nightly
@@ -156,7 +203,7 @@ def reviewpulse_nightly() -> None:
 
         return nightly.discover_emerging(Settings.from_env(), _night(ds))
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="none_failed", pool=WAREHOUSE_POOL)
     def build_marts(ds: str | None = None) -> list[str]:
         """Rebuild the mart tables as of the night; returns the names of the marts built."""
         from pipeline import nightly
@@ -164,7 +211,7 @@ def reviewpulse_nightly() -> None:
 
         return nightly.build_marts(Settings.from_env(), _night(ds))
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="none_failed", pool=WAREHOUSE_POOL)
     def build_keywords(ds: str | None = None) -> int:
         """Keyword phrases per product, category and language; returns rows written."""
         from pipeline import nightly
@@ -172,7 +219,7 @@ def reviewpulse_nightly() -> None:
 
         return nightly.build_keywords(Settings.from_env(), _night(ds))
 
-    @task(outlets=[REPORTS])
+    @task(pool=WAREHOUSE_POOL, outlets=[REPORTS])
     def write_report(ds: str | None = None) -> str:
         """Write the night's report and return its folder."""
         from pipeline import nightly
@@ -180,9 +227,11 @@ def reviewpulse_nightly() -> None:
 
         return str(nightly.write_report(Settings.from_env(), _night(ds)))
 
-    ingested = ingest_file.expand(landing_file=list_files())
+    sources = list_sources()
+    loaded = load(sources)
+    validate_source.expand(staged=ingest_source.expand(source=sources)) >> loaded
     shards = plan_scoring()
-    ingested >> shards
+    loaded >> shards
     merged = merge_scores(score_shard.expand(shard=shards))
     marts = build_marts()
     merged >> detect_fakes() >> assign_themes() >> discover_emerging() >> marts

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
@@ -17,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from pipeline.errors import BatchError, ReviewPulseError
 from pipeline.settings import Settings
 from pipeline.sources import READERS, get_source, to_canonical
-from pipeline.sources.readers import scrub_emails
-from pipeline.validation import check_columns, validate_rows
+from pipeline.sources.readers import Rejected, scrub_emails
+from pipeline.validation import ValidationResult, check_columns, validate_rows
 from pipeline.warehouse import run, sql_text
 
 
@@ -103,6 +105,57 @@ def _record_run(
     )
 
 
+def _identify(kind: str, fmt: str, path: Path, night: date) -> tuple[str, IngestResult]:
+    """The file's checksum and a fresh result; the run id is the kind, the format and the checksum."""
+    checksum = file_checksum(path)
+    run_id = f"{kind}:{fmt}:{checksum[:16]}"
+    result = IngestResult(
+        run_id=run_id, kind=kind, source=fmt, file=str(path), night=night.isoformat(), status="succeeded"
+    )
+    return checksum, result
+
+
+def _skip_if_loaded(con: duckdb.DuckDBPyConnection, result: IngestResult) -> bool:
+    """Mark ``result`` skipped when the same bytes already loaded successfully."""
+    earlier = _previous_success(con, result.run_id)
+    if earlier is None:
+        return False
+    result.status = "skipped"
+    result.rows_read, result.rows_loaded, result.rows_quarantined = earlier[:3]
+    result.error = f"already loaded on night {earlier[3]}"
+    return True
+
+
+def parse_file(kind: str, fmt: str, path: Path, night: date) -> tuple[pd.DataFrame, list[Rejected], int]:
+    """Read one file and map it to the canonical columns.
+
+    Returns the rows, the records that could not be read, and how many records were read. Raises
+    ``BatchError`` when the file cannot be used at all (unknown format, missing column, unreadable).
+    """
+    spec = get_source(kind, fmt)
+    batch = READERS[spec.reader](path)
+    check_columns(spec.name, spec.kind, batch.columns, spec.required_columns(), path.name)
+    frame = to_canonical(spec, batch, path=path, night=night)
+    # Records we could not parse may still carry an email address in clear.
+    rejected = [replace(r, raw=scrub_emails(r.raw)) for r in batch.rejected]
+    return frame, rejected, batch.records_read
+
+
+def _take_validation(result: IngestResult, rows_read: int, checked: ValidationResult) -> None:
+    """Copy the validation outcome into ``result``; raise ``BatchError`` if a row went missing."""
+    result.rows_read = rows_read
+    result.rows_loaded = len(checked.good)
+    result.rows_quarantined = len(checked.quarantined)
+    reasons = checked.quarantined["reason_code"].value_counts().sort_index()
+    result.quarantine_by_reason = {str(code): int(n) for code, n in reasons.items()}
+    result.validation = checked.summary
+    if result.rows_read != result.rows_loaded + result.rows_quarantined:  # never lose a row silently
+        raise BatchError(
+            f"{Path(result.file).name}: {result.rows_read} rows read but {result.rows_loaded} loaded "
+            f"+ {result.rows_quarantined} quarantined"
+        )
+
+
 def ingest_file(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -113,51 +166,39 @@ def ingest_file(
     night: date,
 ) -> IngestResult:
     """Load one file into the warehouse. Raises ``BatchError`` (after recording the failure) if it cannot."""
-    spec = get_source(kind, fmt)
     path = Path(path)
-    checksum = file_checksum(path)
-    run_id = f"{kind}:{fmt}:{checksum[:16]}"
-    result = IngestResult(
-        run_id=run_id, kind=kind, source=fmt, file=str(path), night=night.isoformat(), status="succeeded"
-    )
-    earlier = _previous_success(con, run_id)
-    if earlier is not None:
-        result.status = "skipped"
-        result.rows_read, result.rows_loaded, result.rows_quarantined = earlier[:3]
-        result.error = f"already loaded on night {earlier[3]}"
+    checksum, result = _identify(kind, fmt, path, night)
+    if _skip_if_loaded(con, result):
         return result
-
     started, clock = datetime.now(), time.perf_counter()
     try:
-        batch = READERS[spec.reader](path)
-        check_columns(spec.name, spec.kind, batch.columns, spec.required_columns(), path.name)
-        frame = to_canonical(spec, batch, path=path, night=night)
-        # Records we could not parse may still carry an email address in clear.
-        batch.rejected = [replace(r, raw=scrub_emails(r.raw)) for r in batch.rejected]
-        checked = validate_rows(spec.kind, frame, batch.rejected)
+        frame, rejected, rows_read = parse_file(kind, fmt, path, night)
+        checked = validate_rows(get_source(kind, fmt).kind, frame, rejected)
+        _take_validation(result, rows_read, checked)
     except ReviewPulseError as exc:
         _fail(con, settings, result, checksum, started, clock, exc)
         raise BatchError(str(exc)) from exc
+    _load_checked(con, settings, result, checked.good, checked.quarantined, checksum, started, clock)
+    return result
 
-    good, quarantined = checked.good, checked.quarantined
-    result.rows_read = batch.records_read
-    result.rows_loaded = len(good)
-    result.rows_quarantined = len(quarantined)
-    result.quarantine_by_reason = {
-        str(code): int(n) for code, n in quarantined["reason_code"].value_counts().sort_index().items()
-    }
-    result.validation = checked.summary
-    if result.rows_read != result.rows_loaded + result.rows_quarantined:  # never lose a row silently
-        raise BatchError(
-            f"{path.name}: {result.rows_read} rows read but {result.rows_loaded} loaded "
-            f"+ {result.rows_quarantined} quarantined"
-        )
 
-    table = spec.kind.table
-    params = {"night": night, "run_id": run_id}
+def _load_checked(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    result: IngestResult,
+    good: pd.DataFrame,
+    quarantined: pd.DataFrame,
+    checksum: str,
+    started: datetime,
+    clock: float,
+) -> None:
+    """Merge validated rows and quarantine the rest in one transaction; record the run in ``ingest_runs``."""
+    kind = get_source(result.kind, result.source).kind
+    table = kind.table
+    params = {"night": date.fromisoformat(result.night), "run_id": result.run_id}
     con.begin()
     try:
-        con.register(f"batch_{table}", good[list(spec.kind.columns)])
+        con.register(f"batch_{table}", good[list(kind.columns)])
         con.register("batch_quarantine", quarantined)
         staging = sql_text(settings, f"staging/stg_{table}")
         run(  # kinds without reviewer ids (survey responses) have no $salt to bind
@@ -165,13 +206,13 @@ def ingest_file(
             f"create or replace temp table stg_{table} as {staging}",
             {"salt": settings.salt} if "$salt" in staging else None,
         )
-        changes = run(con, sql_text(settings, f"core/changes_{table}"), {"night": night})[0]
+        changes = run(con, sql_text(settings, f"core/changes_{table}"), {"night": params["night"]})[0]
         result.rows_new, result.rows_changed, result.rows_unchanged = (int(v) for v in changes)
         run(con, sql_text(settings, f"core/merge_{table}"), params)
         run(
             con,
             sql_text(settings, "core/insert_quarantine"),
-            {**params, "kind": kind, "source": fmt, "file": str(path)},
+            {**params, "kind": result.kind, "source": result.source, "file": result.file},
         )
         result.duration_s = round(time.perf_counter() - clock, 3)
         _record_run(con, settings, result, checksum, started)
@@ -179,12 +220,11 @@ def ingest_file(
     except Exception as exc:
         con.rollback()
         _fail(con, settings, result, checksum, started, clock, exc)
-        raise BatchError(f"{path.name}: load failed and was rolled back: {exc}") from exc
+        raise BatchError(f"{Path(result.file).name}: load failed and was rolled back: {exc}") from exc
     finally:
         for name in (f"batch_{table}", "batch_quarantine"):
             con.unregister(name)
         run(con, f"drop table if exists stg_{table}")
-    return result
 
 
 def _fail(
@@ -203,3 +243,129 @@ def _fail(
     result.rows_quarantined = 0
     result.duration_s = round(time.perf_counter() - clock, 3)
     _record_run(con, settings, result, checksum, started)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The same steps for parallel workers: read and validate write files, a single writer loads them.
+#
+#     stage_file (any worker)  ->  validate_staged (any worker)  ->  load_staged (the one writer)
+#
+# Each file gets a folder ``$REVIEWPULSE_HOME/staging/<night>/<run id>/`` (run id = kind, format and the
+# checksum, so a replaced file gets a new folder): ``rows.parquet`` and ``rejected.parquet`` after reading,
+# ``good.parquet`` and ``quarantine.parquet`` after validation, and ``meta.json`` with the state. A file
+# that cannot be used is staged as ``failed`` with its error, so the writer records it in ``ingest_runs``.
+
+
+def _staging_folder(settings: Settings, night: str, run_id: str) -> Path:
+    return settings.home / "staging" / night / run_id.replace(":", "_")
+
+
+def _write_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    folder = Path(meta["folder"])
+    tmp = folder / "meta.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+    tmp.replace(folder / "meta.json")
+    return meta
+
+
+def stage_file(settings: Settings, *, kind: str, source: str, path: str, night: str) -> dict[str, Any]:
+    """Read one landed file into its staging folder; returns the staged file's ``meta`` (JSON-able).
+
+    Never raises for a file that cannot be used: the meta says ``failed`` with the error, and the
+    writer records it. Raises ``BatchError`` only when the file cannot even be read to checksum it.
+    """
+    the_night = date.fromisoformat(night)
+    checksum, result = _identify(kind, source, Path(path), the_night)
+    folder = _staging_folder(settings, night, result.run_id)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    meta: dict[str, Any] = {
+        "run_id": result.run_id, "kind": kind, "source": source, "file": path, "night": night,
+        "checksum": checksum, "folder": str(folder), "started_at": datetime.now().isoformat(),
+        "status": "read", "error": None, "rows_read": 0, "seconds": 0.0,
+    }  # fmt: skip
+    clock = time.perf_counter()
+    try:
+        frame, rejected, meta["rows_read"] = parse_file(kind, source, Path(path), the_night)
+    except ReviewPulseError as exc:
+        meta.update(status="failed", error=str(exc))
+    else:
+        frame.to_parquet(folder / "rows.parquet", index=False)
+        rejected_frame = pd.DataFrame(
+            [asdict(r) for r in rejected], columns=["record_no", "line_no", "raw", "code", "reason"]
+        )
+        rejected_frame.astype({"record_no": "int64", "line_no": "Int64"}).to_parquet(
+            folder / "rejected.parquet", index=False
+        )
+    meta["seconds"] = round(time.perf_counter() - clock, 3)
+    return _write_meta(meta)
+
+
+def validate_staged(staged: dict[str, Any]) -> dict[str, Any]:
+    """Run the row checks (Great Expectations) over a staged file; write its good and quarantined rows."""
+    if staged["status"] != "read":
+        return staged
+    meta, folder = dict(staged), Path(staged["folder"])
+    clock = time.perf_counter()
+    frame = pd.read_parquet(folder / "rows.parquet")
+    rejected = [
+        Rejected(
+            record_no=int(r.record_no),
+            line_no=None if pd.isna(r.line_no) else int(r.line_no),
+            raw=r.raw,
+            code=r.code,
+            reason=r.reason,
+        )
+        for r in pd.read_parquet(folder / "rejected.parquet").itertuples(index=False)
+    ]
+    result = IngestResult(meta["run_id"], meta["kind"], meta["source"], meta["file"], meta["night"], "")
+    try:
+        checked = validate_rows(get_source(meta["kind"], meta["source"]).kind, frame, rejected)
+        _take_validation(result, meta["rows_read"], checked)
+    except ReviewPulseError as exc:
+        meta.update(status="failed", error=str(exc))
+    else:
+        checked.good.to_parquet(folder / "good.parquet", index=False)
+        checked.quarantined.to_parquet(folder / "quarantine.parquet", index=False)
+        meta.update(status="validated", validation=checked.summary)
+    meta["seconds"] = round(meta["seconds"] + time.perf_counter() - clock, 3)
+    return _write_meta(meta)
+
+
+def load_staged(
+    con: duckdb.DuckDBPyConnection, settings: Settings, *, kind: str, source: str, path: str, night: str
+) -> IngestResult:
+    """The writer's half: load one listed file from its staging folder, then remove the folder.
+
+    A file whose staging failed, or that was never staged (its task did not finish), is recorded as
+    failed in ``ingest_runs`` and ``BatchError`` is raised, as ``ingest_file`` does.
+    """
+    checksum, result = _identify(kind, source, Path(path), date.fromisoformat(night))
+    folder = _staging_folder(settings, night, result.run_id)
+    started, clock = datetime.now(), time.perf_counter()
+    try:
+        if _skip_if_loaded(con, result):
+            return result
+        try:
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            meta = {"status": "missing", "seconds": 0.0}
+        clock -= meta["seconds"]  # the run's duration includes reading and validating
+        if meta["status"] == "failed":
+            error: ReviewPulseError = BatchError(meta["error"])
+        elif meta["status"] != "validated":
+            error = BatchError(
+                f"{Path(path).name}: not staged and validated (its ingest task did not finish)"
+            )
+        else:
+            good = pd.read_parquet(folder / "good.parquet")
+            quarantined = pd.read_parquet(folder / "quarantine.parquet")
+            _take_validation(
+                result, meta["rows_read"], ValidationResult(good, quarantined, meta["validation"])
+            )
+            _load_checked(con, settings, result, good, quarantined, checksum, started, clock)
+            return result
+        _fail(con, settings, result, checksum, started, clock, error)
+        raise error
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

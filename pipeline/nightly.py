@@ -1,6 +1,7 @@
 """The nightly job as plain functions; the CLI (``reviewpulse run``) and the Airflow DAG both call these.
 
-    list_landing_files -> ingest_landing_file (each file)
+    list_landing_files -> ingest_landing_file (each file, in this process)
+        (Airflow: list_sources -> ingest_source, validate_source (each source) -> load_sources, one writer)
         -> plan_scoring -> score_shard (each shard) -> merge_scores -> detect_fakes -> assign_themes
         -> discover_emerging -> build_marts -> build_keywords -> write_report
 
@@ -18,7 +19,7 @@ from typing import Any
 
 from pipeline import reports
 from pipeline.errors import BatchError, ConfigError
-from pipeline.ingest import IngestResult, ingest_file
+from pipeline.ingest import IngestResult, ingest_file, load_staged, stage_file, validate_staged
 from pipeline.settings import Settings
 from pipeline.sources import KINDS, SOURCES
 from pipeline.warehouse import connect
@@ -74,6 +75,54 @@ def ingest_landing_file(
         ).to_dict()
     finally:
         con.close()
+
+
+def list_sources(settings: Settings, night: str) -> list[dict[str, Any]]:
+    """The night's landing files grouped per source: ``{kind, source, paths}`` dicts, sorted."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for item in list_landing_files(settings, night):
+        grouped.setdefault((item["kind"], item["source"]), []).append(item["path"])
+    return [{"kind": k, "source": s, "paths": paths} for (k, s), paths in grouped.items()]
+
+
+def ingest_source(settings: Settings, source: dict[str, Any], night: str) -> list[dict[str, Any]]:
+    """Read one source's files into staging (no warehouse access, so sources run in parallel)."""
+    night = parse_night(night).isoformat()
+    return [
+        stage_file(settings, kind=source["kind"], source=source["source"], path=path, night=night)
+        for path in source["paths"]
+    ]
+
+
+def validate_source(staged: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Row checks over one source's staged files (no warehouse access)."""
+    return [validate_staged(meta) for meta in staged]
+
+
+def load_sources(settings: Settings, night: str, sources: list[dict[str, Any]]) -> dict[str, Any]:
+    """The single writer: load every listed file from staging, in listing order, as ``ingest_file`` would.
+
+    Returns ``{"files": [summary, ...], "failures": ["path: error", ...], "kinds": {kind: rows loaded}}``;
+    a file that failed anywhere is recorded in ``ingest_runs`` and listed in ``failures``.
+    """
+    night = parse_night(night).isoformat()
+    out: dict[str, Any] = {"files": [], "failures": [], "kinds": {}}
+    con = connect(settings)
+    try:
+        for source in sources:
+            for path in source["paths"]:
+                try:
+                    result = load_staged(
+                        con, settings, kind=source["kind"], source=source["source"], path=path, night=night
+                    )
+                except BatchError as exc:
+                    out["failures"].append(f"{path}: {exc}")
+                    continue
+                out["files"].append(result.to_dict())
+                out["kinds"][result.kind] = out["kinds"].get(result.kind, 0) + result.rows_loaded
+    finally:
+        con.close()
+    return out
 
 
 def plan_scoring(settings: Settings, night: str) -> list[str]:

@@ -24,8 +24,11 @@ DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"
 
 # Modules a DAG file must not import at parse time: the scheduler parses every file every few seconds.
 HEAVY_MODULES = ("duckdb", "pandas", "great_expectations", "torch", "transformers", "sklearn", "pipeline")
+# ... except the constants the DAGs share with their deployment (pool names): no imports of its own.
+ALLOWED = {"pipeline", "pipeline.orchestration"}
 
 NIGHTLY = "reviewpulse_nightly"
+WAREHOUSE_POOL, MODELS_POOL = "reviewpulse_warehouse", "reviewpulse_models"
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +86,9 @@ def _heavy_modules_after_import(dag_file: Path, airflow_home: Path) -> list[str]
         "import json, runpy, sys\n"
         "runpy.run_path(sys.argv[1])\n"
         "heavy = set(sys.argv[2].split(','))\n"
-        "print('HEAVY=' + json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
+        "allowed = set(sys.argv[3].split(','))\n"
+        "print('HEAVY=' + json.dumps(sorted(m for m in sys.modules\n"
+        "                                   if m.split('.')[0] in heavy and m not in allowed)))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     # The repo root is on the path so that a module-level ``import pipeline`` succeeds and is caught here.
@@ -91,7 +96,7 @@ def _heavy_modules_after_import(dag_file: Path, airflow_home: Path) -> list[str]
         AIRFLOW_HOME=str(airflow_home), PYTHONPATH=str(REPO_ROOT), AIRFLOW__CORE__LOAD_EXAMPLES="False"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, str(dag_file), ",".join(HEAVY_MODULES)],
+        [sys.executable, "-c", code, str(dag_file), ",".join(HEAVY_MODULES), ",".join(ALLOWED)],
         capture_output=True,
         text=True,
         env=env,
@@ -111,8 +116,17 @@ def test_dag_file_import_pulls_no_heavy_modules(dag_file: Path, tmp_path: Path) 
 
 def test_heavy_import_check_catches_a_module_level_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad_dag.py"
-    bad.write_text("import pandas  # noqa: F401\n")
+    bad.write_text("import pandas  # noqa: F401\nimport pipeline.orchestration  # noqa: F401\n")
     assert "pandas" in _heavy_modules_after_import(bad, tmp_path)
+    worse = tmp_path / "worse_dag.py"
+    worse.write_text("import pipeline.nightly  # noqa: F401\n")
+    assert "pipeline.nightly" in _heavy_modules_after_import(worse, tmp_path)
+
+
+def test_the_orchestration_constants_import_nothing_heavy(tmp_path: Path) -> None:
+    probe = tmp_path / "probe_dag.py"
+    probe.write_text("import sys\nimport pipeline.orchestration  # noqa: F401\n")
+    assert _heavy_modules_after_import(probe, tmp_path) == []
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -153,8 +167,10 @@ def test_nightly_midnight_run_loads_the_day_that_ended(nightly: Any) -> None:
 def test_nightly_tasks_and_dependencies(nightly: Any) -> None:
     downstream = {task.task_id: sorted(task.downstream_task_ids) for task in nightly.tasks}
     assert downstream == {
-        "list_files": ["ingest_file"],
-        "ingest_file": ["plan_scoring"],
+        "list_sources": ["ingest_source", "load"],
+        "ingest_source": ["validate_source"],
+        "validate_source": ["load"],
+        "load": ["plan_scoring"],
         "plan_scoring": ["score_shard"],
         "score_shard": ["merge_scores"],
         "merge_scores": ["detect_fakes"],
@@ -167,26 +183,43 @@ def test_nightly_tasks_and_dependencies(nightly: Any) -> None:
     }
 
 
-def test_nightly_ingest_is_mapped_one_writer_at_a_time(nightly: Any) -> None:
+def test_nightly_reads_and_validates_in_parallel_and_loads_through_one_writer(nightly: Any) -> None:
     from airflow.sdk.definitions.mappedoperator import MappedOperator
 
-    ingest = nightly.task_dict["ingest_file"]
-    assert isinstance(ingest, MappedOperator)
-    assert ingest.max_active_tis_per_dag == 1
+    for task_id in ("ingest_source", "validate_source", "score_shard"):
+        assert isinstance(nightly.task_dict[task_id], MappedOperator), task_id
+    writers = {task.task_id for task in nightly.tasks if task.pool == WAREHOUSE_POOL}
+    assert writers == {
+        "load", "merge_scores", "detect_fakes", "assign_themes", "discover_emerging", "build_marts",
+        "build_keywords", "write_report",
+    }  # fmt: skip
+    assert not any(isinstance(nightly.task_dict[t], MappedOperator) for t in writers)
+    assert nightly.task_dict["score_shard"].pool == MODELS_POOL
+    # the writer records every listed file, also those whose ingest or validation task failed
+    assert nightly.task_dict["load"].trigger_rule == "all_done"
 
 
-def test_nightly_scoring_runs_shards_in_parallel_and_merges_once(nightly: Any) -> None:
-    from airflow.sdk.definitions.mappedoperator import MappedOperator
+def test_every_pool_a_dag_uses_is_one_the_deployment_creates(dag_bag: Any) -> None:
+    from pipeline.orchestration import POOLS
 
-    shards = nightly.task_dict["score_shard"]
-    assert isinstance(shards, MappedOperator) and shards.max_active_tis_per_dag == 2
-    assert not isinstance(nightly.task_dict["merge_scores"], MappedOperator)
+    used = {task.pool for dag in dag_bag.dags.values() for task in dag.tasks} - {"default_pool"}
+    assert used and used <= set(POOLS)
+    assert POOLS[WAREHOUSE_POOL][0] == 1  # DuckDB takes one writer at a time
+
+
+def test_every_task_alerts_on_failure(dag_bag: Any) -> None:
+    missing = [
+        f"{dag_id}.{task.task_id}"
+        for dag_id, dag in dag_bag.dags.items()
+        for task in dag.tasks
+        if not task.on_failure_callback
+    ]
+    assert missing == []
 
 
 def test_nightly_marts_still_build_when_there_is_nothing_to_ingest(nightly: Any) -> None:
     # A mapped task over zero items is skipped; "none_failed" lets the rest of the night run anyway.
     for task_id in (
-        "plan_scoring",
         "merge_scores",
         "detect_fakes",
         "assign_themes",
@@ -195,6 +228,7 @@ def test_nightly_marts_still_build_when_there_is_nothing_to_ingest(nightly: Any)
         "build_keywords",
     ):
         assert nightly.task_dict[task_id].trigger_rule == "none_failed", task_id
+    assert nightly.task_dict["plan_scoring"].trigger_rule == "all_success"
     assert nightly.task_dict["write_report"].trigger_rule == "all_success"
 
 
@@ -202,7 +236,11 @@ def test_nightly_publishes_warehouse_and_report_assets(nightly: Any) -> None:
     def uris(task_id: str) -> set[str]:
         return {asset.uri.rstrip("/") for asset in nightly.task_dict[task_id].outlets}
 
-    assert uris("ingest_file") == {"reviewpulse://warehouse/reviews"}
+    assert uris("load") == {
+        "reviewpulse://warehouse/reviews",
+        "reviewpulse://warehouse/seller_feedback",
+        "reviewpulse://warehouse/survey_responses",
+    }
     assert uris("write_report") == {"reviewpulse://reports"}
 
 
@@ -211,23 +249,29 @@ def test_nightly_publishes_warehouse_and_report_assets(nightly: Any) -> None:
 
 
 class FakeNightly(types.ModuleType):
-    """Records every call; ``ingest_landing_file`` raises ``BatchError`` for a path named ``bad.csv``."""
+    """Records every call; ``load_sources`` reports a path named ``bad.csv`` as a failure."""
 
     def __init__(self) -> None:
         super().__init__("pipeline.nightly")
         self.calls: list[tuple[str, Any, dict[str, Any]]] = []
 
-    def list_landing_files(self, settings: Any, night: str) -> list[dict[str, str]]:
-        self.calls.append(("list_landing_files", settings, {"night": night}))
-        return [{"kind": "reviews", "source": "shop_csv", "path": "/landing/a.csv"}]
+    def list_sources(self, settings: Any, night: str) -> list[dict[str, Any]]:
+        self.calls.append(("list_sources", settings, {"night": night}))
+        return [{"kind": "reviews", "source": "shop_csv", "paths": ["/landing/a.csv"]}]
 
-    def ingest_landing_file(self, settings: Any, **kwargs: str) -> dict[str, Any]:
-        from pipeline.errors import BatchError
+    def ingest_source(self, settings: Any, source: dict[str, Any], night: str) -> list[dict[str, Any]]:
+        self.calls.append(("ingest_source", settings, {"source": source, "night": night}))
+        return [{"file": path, "status": "read"} for path in source["paths"]]
 
-        self.calls.append(("ingest_landing_file", settings, kwargs))
-        if kwargs["path"].endswith("bad.csv"):
-            raise BatchError("bad.csv: missing column review_id")
-        return {"status": "succeeded", "rows_loaded": 3}
+    def validate_source(self, staged: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        self.calls.append(("validate_source", None, {"staged": staged}))
+        return [{**meta, "status": "validated"} for meta in staged]
+
+    def load_sources(self, settings: Any, night: str, sources: list[dict[str, Any]]) -> dict[str, Any]:
+        self.calls.append(("load_sources", settings, {"night": night, "sources": sources}))
+        paths = [p for source in sources for p in source["paths"]]
+        failures = [f"{p}: missing column review_id" for p in paths if p.endswith("bad.csv")]
+        return {"files": [{"file": p} for p in paths], "failures": failures, "kinds": {"reviews": 3}}
 
     def plan_scoring(self, settings: Any, night: str) -> list[str]:
         self.calls.append(("plan_scoring", settings, {"night": night}))
@@ -281,11 +325,22 @@ def _body(nightly: Any, task_id: str) -> Any:
     return nightly.task_dict[task_id].python_callable
 
 
+class FakeOutletEvents(dict[Any, Any]):
+    """Stands in for Airflow's ``outlet_events`` accessor: one event object per asset."""
+
+    def __missing__(self, asset: Any) -> Any:
+        self[asset] = types.SimpleNamespace(extra={})
+        return self[asset]
+
+
 def test_each_task_calls_its_pipeline_function_with_the_logical_date(
     nightly: Any, fake_nightly: FakeNightly, tmp_path: Path
 ) -> None:
-    files = _body(nightly, "list_files")(ds="2026-11-20")
-    summary = _body(nightly, "ingest_file")(files[0], ds="2026-11-20")
+    events = FakeOutletEvents()
+    sources = _body(nightly, "list_sources")(ds="2026-11-20")
+    staged = _body(nightly, "ingest_source")(sources[0], ds="2026-11-20")
+    validated = _body(nightly, "validate_source")(staged)
+    loaded = _body(nightly, "load")(sources, outlet_events=events, ds="2026-11-20")
     shards = _body(nightly, "plan_scoring")(ds="2026-11-20")
     scored = [_body(nightly, "score_shard")(shard) for shard in shards]
     added = _body(nightly, "merge_scores")(scored, ds="2026-11-20")
@@ -296,47 +351,46 @@ def test_each_task_calls_its_pipeline_function_with_the_logical_date(
     keywords = _body(nightly, "build_keywords")(ds="2026-11-20")
     report = _body(nightly, "write_report")(ds="2026-11-20")
 
-    assert files == [{"kind": "reviews", "source": "shop_csv", "path": "/landing/a.csv"}]
-    assert summary == {"status": "succeeded", "rows_loaded": 3}
+    assert sources == [{"kind": "reviews", "source": "shop_csv", "paths": ["/landing/a.csv"]}]
+    assert validated == [{"file": "/landing/a.csv", "status": "validated"}]
+    assert loaded["failures"] == []
+    # every load publishes its night, so DAGs scheduled on the warehouse assets know what changed
+    assert {asset.uri: event.extra for asset, event in events.items()} == {
+        "reviewpulse://warehouse/reviews": {"night": "2026-11-20", "rows_loaded": 3},
+        "reviewpulse://warehouse/seller_feedback": {"night": "2026-11-20", "rows_loaded": 0},
+        "reviewpulse://warehouse/survey_responses": {"night": "2026-11-20", "rows_loaded": 0},
+    }
     assert added == 7
     assert fakes == {"scored": 7, "suspicious": 1}
     assert themes == {"records": 7, "sentences": 19} and emerging == {"clusters": 2} and keywords == 42
     assert marts == ["mart_daily"]
     assert report == "/reports/2026-11-20"
-    assert [(name, kwargs) for name, _, kwargs in fake_nightly.calls] == [
-        ("list_landing_files", {"night": "2026-11-20"}),
-        (
-            "ingest_landing_file",
-            {"kind": "reviews", "source": "shop_csv", "path": "/landing/a.csv", "night": "2026-11-20"},
-        ),
-        ("plan_scoring", {"night": "2026-11-20"}),
-        ("score_shard", {"shard": "/scoring/pending-00000.parquet"}),
-        ("merge_scores", {"night": "2026-11-20", "scored": ["/scoring/scores-00000.parquet"]}),
-        ("detect_fakes", {"night": "2026-11-20"}),
-        ("assign_themes", {"night": "2026-11-20"}),
-        ("discover_emerging", {"night": "2026-11-20"}),
-        ("build_marts", {"night": "2026-11-20"}),
-        ("build_keywords", {"night": "2026-11-20"}),
-        ("write_report", {"night": "2026-11-20"}),
-    ]
+    assert [name for name, _, _ in fake_nightly.calls] == [
+        "list_sources", "ingest_source", "validate_source", "load_sources", "plan_scoring", "score_shard",
+        "merge_scores", "detect_fakes", "assign_themes", "discover_emerging", "build_marts",
+        "build_keywords", "write_report",
+    ]  # fmt: skip
+    nights = {kwargs.get("night") for name, _, kwargs in fake_nightly.calls if name not in ("score_shard",)}
+    assert nights == {"2026-11-20", None}  # validate_source and score_shard need no night
+    assert fake_nightly.calls[2][2] == {"staged": staged}
     # Settings come from the environment of the worker, read inside each task.
-    assert {settings.home for _, settings, _ in fake_nightly.calls} == {tmp_path.resolve()}
+    homes = {settings.home for _, settings, _ in fake_nightly.calls if settings is not None}
+    assert homes == {tmp_path.resolve()}
 
 
-def test_a_file_that_cannot_load_fails_its_task_without_retries(
+def test_a_file_that_cannot_load_fails_the_writer_without_retries(
     nightly: Any, fake_nightly: FakeNightly
 ) -> None:
     from airflow.sdk.exceptions import AirflowFailException
 
-    from pipeline.errors import BatchError
+    sources = [{"kind": "reviews", "source": "shop_csv", "paths": ["/landing/a.csv", "/landing/bad.csv"]}]
+    with pytest.raises(AirflowFailException, match="bad.csv: missing column"):
+        _body(nightly, "load")(sources, outlet_events=FakeOutletEvents(), ds="2026-11-20")
+    # the good file was still handed to the writer
+    assert fake_nightly.calls[-1][2]["sources"] == sources
 
-    bad = {"kind": "reviews", "source": "shop_csv", "path": "/landing/bad.csv"}
-    with pytest.raises(AirflowFailException, match="bad.csv") as failure:
-        _body(nightly, "ingest_file")(bad, ds="2026-11-20")
-    assert isinstance(failure.value.__cause__, BatchError)
 
-
-@pytest.mark.parametrize("task_id", ["list_files", "plan_scoring", "build_marts", "write_report"])
+@pytest.mark.parametrize("task_id", ["list_sources", "plan_scoring", "build_marts", "write_report"])
 def test_a_run_without_logical_date_is_refused_not_run_for_today(
     nightly: Any, fake_nightly: FakeNightly, task_id: str
 ) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.airflow_harness import AirflowWorker, DagTestResult
+from tests.webhook import WebhookReceiver
 
 pytestmark = pytest.mark.integration
 
@@ -105,11 +106,17 @@ def test_nightly_run_ingests_every_landing_file_once(
 ) -> None:
     result, _ = first_run
     landed = demo_files
-    listed: list[dict[str, Any]] = result.returned("list_files")
+    listed: list[dict[str, Any]] = result.returned("list_sources")
 
-    assert sorted(Path(item["path"]) for item in listed) == landed
-    assert all(set(item) == {"kind", "source", "path"} for item in listed)  # XCom carries paths, not data
-    assert result.states("ingest_file") == ["success"] * len(landed)
+    assert sorted(Path(path) for item in listed for path in item["paths"]) == landed
+    assert all(set(item) == {"kind", "source", "paths"} for item in listed)  # XCom carries paths, not data
+    assert len({(item["kind"], item["source"]) for item in listed}) == len(listed) > 1
+    assert result.states("ingest_source") == result.states("validate_source") == ["success"] * len(listed)
+    validated = [meta for i in range(len(listed)) for meta in result.returned("validate_source", i)]
+    assert sorted(Path(meta["file"]) for meta in validated) == landed
+    assert {meta["status"] for meta in validated} == {"validated"}
+    loaded = result.returned("load")
+    assert loaded["failures"] == [] and len(loaded["files"]) == len(landed)
     assert result.states("build_marts") == result.states("write_report") == ["success"]
 
 
@@ -149,6 +156,8 @@ def test_nightly_run_writes_the_report_and_publishes_assets(
     assert (report_dir / "index.html").is_file()
     assert {uri.rstrip("/") for uri in result.asset_events} == {
         "reviewpulse://warehouse/reviews",
+        "reviewpulse://warehouse/seller_feedback",
+        "reviewpulse://warehouse/survey_responses",
         "reviewpulse://reports",
     }
 
@@ -171,15 +180,16 @@ def test_a_night_without_files_still_builds_marts_and_report(airflow: AirflowWor
     result = airflow.dag_test(DAG_ID, EMPTY_NIGHT, env={"REVIEWPULSE_HOME": str(home)})
 
     assert result.state == "success", result.log_tail
-    assert result.returned("list_files") == []
-    assert result.states("ingest_file") == ["skipped"]  # mapped over nothing
+    assert result.returned("list_sources") == []
+    assert result.states("ingest_source") == ["skipped"]  # mapped over nothing
+    assert result.states("load") == ["success"]
     assert result.states("score_shard") == ["skipped"]
     assert result.states("merge_scores") == result.states("build_marts") == result.states("write_report")
     assert result.states("write_report") == ["success"]
     assert (home / "reports" / EMPTY_NIGHT / "index.html").is_file()
 
 
-def test_a_file_that_cannot_load_fails_the_run_at_once(
+def test_a_file_that_cannot_load_fails_the_run_at_once_and_alerts(
     airflow: AirflowWorker, demo_files: list[Path], reviewpulse_home: Path, tmp_path: Path
 ) -> None:
     home = tmp_path / "broken"
@@ -192,13 +202,21 @@ def test_a_file_that_cannot_load_fails_the_run_at_once(
     bad.write_text("foo,bar\n1,2\n")
 
     # The DAG's own retries (2, five minutes apart) stay on: the bad file must fail without waiting for them.
-    result = airflow.dag_test(DAG_ID, NIGHT, retries=None, env={"REVIEWPULSE_HOME": str(home)}, timeout_s=180)
+    # The failure callback posts to the webhook of the reviewpulse_alerts Connection (here from the env).
+    with WebhookReceiver() as hook:
+        result = airflow.dag_test(
+            DAG_ID,
+            NIGHT,
+            retries=None,
+            env={"REVIEWPULSE_HOME": str(home), "AIRFLOW_CONN_REVIEWPULSE_ALERTS": hook.url},
+            timeout_s=180,
+        )
 
     assert result.state == "failed"
-    by_path = {item["path"]: i for i, item in enumerate(result.returned("list_files"))}
-    assert result.task_states["ingest_file"][by_path[str(bad)]] == "failed"
-    assert result.task_states["ingest_file"][by_path[str(good_copy)]] == "success"
+    assert result.states("load") == ["failed"]
     assert result.states("plan_scoring") == result.states("build_marts") == ["upstream_failed"]
     assert result.states("write_report") == ["upstream_failed"]
     assert _ingest_runs(home, NIGHT) == {str(bad): "failed", str(good_copy): "succeeded"}
     assert not (home / "reports" / NIGHT).exists()
+    assert [(alert["dag_id"], alert["task_id"]) for alert in hook.received] == [(DAG_ID, "load")]
+    assert "broken.csv" in hook.received[0]["error"] and "missing" in hook.received[0]["error"]

@@ -1,0 +1,112 @@
+"""The Airflow ingest path (parallel read and validate into staging, one writer loads) gives exactly the
+warehouse that the in-process ``ingest_file`` gives, and loses nothing when a file is bad or unstaged."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipeline import nightly
+from pipeline.settings import Settings
+from pipeline.warehouse import connect
+from tests.warehouse_compare import differences, snapshot
+
+NIGHT = "2026-11-20"
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo night (with its six-week backfill), plus a file whose rows partly fail the checks."""
+    from pipeline.demo import generate_demo
+
+    root = tmp_path_factory.mktemp("landing")
+    generate_demo(root / "landing", root / "truth.json", start=date(2026, 11, 20), nights=1, seed=7)
+    return root / "landing"
+
+
+def _home(tmp_path: Path, landing: Path, name: str) -> Settings:
+    home = tmp_path / name
+    home.mkdir()
+    (home / "landing").symlink_to(landing, target_is_directory=True)
+    return Settings(home=home, progress=False)
+
+
+def _staged_night(settings: Settings) -> dict:
+    sources = nightly.list_sources(settings, NIGHT)
+    for source in sources:
+        nightly.validate_source(nightly.ingest_source(settings, source, NIGHT))
+    return nightly.load_sources(settings, NIGHT, sources)
+
+
+def test_staged_ingest_equals_in_process_ingest(tmp_path: Path, landing: Path) -> None:
+    direct, staged = _home(tmp_path, landing, "direct"), _home(tmp_path, landing, "staged")
+    for item in nightly.list_landing_files(direct, NIGHT):
+        nightly.ingest_landing_file(direct, night=NIGHT, **item)
+    outcome = _staged_night(staged)
+
+    assert outcome["failures"] == []
+    assert {f["status"] for f in outcome["files"]} == {"succeeded"}
+    assert outcome["kinds"]["reviews"] > 0
+    a = snapshot(direct.warehouse_path, direct.home)
+    b = snapshot(staged.warehouse_path, staged.home)
+    assert a["quarantine"].shape[0] > 0 and a["reviews"].shape[0] > 0
+    assert differences(a, b, atol=0) == []
+    assert not any((staged.home / "staging" / NIGHT).iterdir())  # the writer cleans up what it loaded
+
+
+def test_rerun_of_a_staged_night_skips_every_file(tmp_path: Path, landing: Path) -> None:
+    settings = _home(tmp_path, landing, "rerun")
+    _staged_night(settings)
+    before = snapshot(settings.warehouse_path, settings.home)
+    again = _staged_night(settings)
+    assert {f["status"] for f in again["files"]} == {"skipped"}
+    after = snapshot(settings.warehouse_path, settings.home)
+    assert differences(before, after) == []
+
+
+def test_a_bad_file_and_an_unstaged_file_are_recorded_as_failed(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", progress=False)
+    folder = settings.landing_path("reviews", "generic_csv", NIGHT)
+    folder.mkdir(parents=True)
+    (folder / "a_broken.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
+    (folder / "b_good.csv").write_text(
+        "review_id,product_id,reviewer_id,rating,title,text,review_date,language\n"
+        "r1,p1,u1,5,Nice,Works well,2026-11-19,en\n"
+        "r2,p1,u2,9,Nice,Too many stars,2026-11-19,en\n",
+        encoding="utf-8",
+    )
+    (folder / "c_never_staged.csv").write_text(
+        "review_id,product_id,reviewer_id,rating,title,text,review_date,language\n"
+        "r3,p1,u3,4,Ok,Fine,2026-11-19,en\n",
+        encoding="utf-8",
+    )
+    sources = nightly.list_sources(settings, NIGHT)
+    assert [len(s["paths"]) for s in sources] == [3]
+    staged = nightly.ingest_source(settings, {**sources[0], "paths": sources[0]["paths"][:2]}, NIGHT)
+    assert [m["status"] for m in staged] == ["failed", "read"]
+    assert "missing" in staged[0]["error"]
+    nightly.validate_source(staged)
+
+    outcome = nightly.load_sources(settings, NIGHT, sources)
+
+    assert [f.split(":")[0] for f in outcome["failures"]] == [
+        str(folder / "a_broken.csv"),
+        str(folder / "c_never_staged.csv"),
+    ]
+    assert "did not finish" in outcome["failures"][1]
+    con = connect(replace(settings))
+    try:
+        runs = dict(con.execute("select file, status from ingest_runs").fetchall())
+        quarantined = con.execute("select reason_code from quarantine").fetchall()
+        loaded = con.execute("select review_id from reviews").fetchall()
+    finally:
+        con.close()
+    assert runs == {
+        str(folder / "a_broken.csv"): "failed",
+        str(folder / "b_good.csv"): "succeeded",
+        str(folder / "c_never_staged.csv"): "failed",
+    }
+    assert loaded == [("r1",)] and quarantined == [("bad_rating",)]  # 2 rows read = 1 loaded + 1 quarantined
