@@ -310,13 +310,13 @@ def validate_staged(staged: dict[str, Any]) -> dict[str, Any]:
     frame = pd.read_parquet(folder / "rows.parquet")
     rejected = [
         Rejected(
-            record_no=int(r.record_no),
-            line_no=None if pd.isna(r.line_no) else int(r.line_no),
-            raw=r.raw,
-            code=r.code,
-            reason=r.reason,
+            record_no=int(r["record_no"]),
+            line_no=None if pd.isna(r["line_no"]) else int(r["line_no"]),
+            raw=str(r["raw"]),
+            code=str(r["code"]),
+            reason=str(r["reason"]),
         )
-        for r in pd.read_parquet(folder / "rejected.parquet").itertuples(index=False)
+        for r in pd.read_parquet(folder / "rejected.parquet").to_dict("records")
     ]
     result = IngestResult(meta["run_id"], meta["kind"], meta["source"], meta["file"], meta["night"], "")
     try:
