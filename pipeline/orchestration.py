@@ -21,3 +21,10 @@ MODELS_POOL = "reviewpulse_models"
 
 # Airflow Connection whose URL receives a JSON POST when a task fails (optional; see pipeline/alerts.py).
 ALERT_CONNECTION_ID = "reviewpulse_alerts"
+
+# Assets: the nightly ``load`` publishes one per kind, with ``{"night", "rows_loaded"}`` in the event's extra;
+# ``write_report`` publishes the reports. DAGs downstream schedule on them.
+WAREHOUSE_ASSET_URIS = {
+    kind: f"reviewpulse://warehouse/{kind}" for kind in ("reviews", "seller_feedback", "survey_responses")
+}
+REPORTS_ASSET_URI = "reviewpulse://reports"

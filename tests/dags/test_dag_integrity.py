@@ -397,3 +397,43 @@ def test_a_run_without_logical_date_is_refused_not_run_for_today(
     with pytest.raises(ValueError, match="logical date"):
         _body(nightly, task_id)(ds=None)
     assert fake_nightly.calls == []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The lake export: downstream of the nightly load, through its assets
+
+
+def test_the_lake_export_is_scheduled_on_any_asset_the_nightly_load_publishes(
+    dag_bag: Any, nightly: Any
+) -> None:
+    from airflow.sdk.definitions.asset import AssetAny
+
+    export = dag_bag.dags["reviewpulse_lake_export"]
+    condition = export.timetable.asset_condition
+    assert isinstance(condition, AssetAny)  # a load that publishes any of them is enough
+    assert {a.uri for a in condition.objects} == {a.uri for a in nightly.task_dict["load"].outlets}
+    (task,) = export.tasks
+    assert task.pool == WAREHOUSE_POOL  # it reads DuckDB: never while the nightly writes
+
+
+def test_the_lake_export_takes_its_nights_from_the_events_or_the_logical_date(
+    dag_bag: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import pipeline
+    from pipeline import lake
+
+    exported: list[list[str]] = []
+    fake = types.ModuleType("pipeline.lake")
+    fake.nights_from_events = lake.nights_from_events  # type: ignore[attr-defined]
+    fake.export_nights = lambda settings, nights: exported.append(nights) or {}  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pipeline.lake", fake)
+    monkeypatch.setattr(pipeline, "lake", fake, raising=False)
+    monkeypatch.setenv("REVIEWPULSE_HOME", str(tmp_path))
+    body = dag_bag.dags["reviewpulse_lake_export"].task_dict["export_nights"].python_callable
+    event = types.SimpleNamespace(extra={"night": "2026-11-21", "rows_loaded": 5})
+
+    body(triggering_asset_events={"reviews": [event], "seller_feedback": [event]}, ds=None)
+    body(triggering_asset_events={}, ds="2026-11-19")
+    with pytest.raises(ValueError, match="no night to export"):
+        body(triggering_asset_events={}, ds=None)
+    assert exported == [["2026-11-21"], ["2026-11-19"]]

@@ -1,0 +1,10 @@
+-- The reviews rows seen on a night (loaded new, edited, or seen again unchanged), for the lake export.
+with seen as (
+    select *
+    from reviews
+    where last_seen = $night
+)
+
+select *
+from seen
+order by ingest_run_id, 1
