@@ -22,6 +22,9 @@ from pipeline.settings import Settings
 from pipeline.warehouse import connect, run, sql_text, transaction
 
 SHARD_ROWS = 2000
+# Airflow refuses to map a task over more than [core] max_map_length items (1024 by default): past
+# MAX_SHARDS * SHARD_ROWS texts (re-scoring history after a model promotion), shards grow instead.
+MAX_SHARDS = 512
 TEXT_DETECTOR_COLUMNS = ("p_deceptive", "p_generated")
 
 
@@ -42,6 +45,7 @@ def plan_shards(settings: Settings, night: str, shard_rows: int = SHARD_ROWS) ->
     if pending.empty:
         return []
     folder.mkdir(parents=True, exist_ok=True)
+    shard_rows = max(shard_rows, -(-len(pending) // MAX_SHARDS))
     paths = []
     for start in range(0, len(pending), shard_rows):
         path = folder / f"pending-{start // shard_rows:05d}.parquet"
