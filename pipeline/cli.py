@@ -286,6 +286,108 @@ def models_prepare() -> None:
     console.print(f"Encoder ready: [bold]{reference}[/]", soft_wrap=True)
 
 
+def _gate_cell(metrics: dict[str, Any] | None) -> str:
+    if not metrics:
+        return "-"
+    return " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}=-" for k, v in metrics.items())
+
+
+@models_app.command("list")
+def models_list(
+    model: Annotated[
+        str | None, typer.Argument(help="One model (default: every model in the registry).")
+    ] = None,
+) -> None:
+    """The model registry: every version with its status, gate metrics and reason; which one is current."""
+    from pipeline import registry
+
+    settings = Settings.from_env()
+    try:
+        names = [model] if model else registry.models(settings)
+        if not names:
+            console.print(f"The registry in {registry.registry_dir(settings.home)} is empty: every model is "
+                          "the shipped one in models/.", soft_wrap=True)  # fmt: skip
+            return
+        for name in names:
+            index = registry.read_index(settings.home, name)
+            current = index.get("current")
+            table = Table(title=f"{name}: current {current or 'shipped (models/)'}")
+            for col in (
+                "version",
+                "status",
+                "created_at",
+                "gate metrics (candidate)",
+                "current had",
+                "reason",
+            ):
+                table.add_column(col, overflow="fold")
+            for item in index["versions"]:
+                evaluation = item.get("evaluation") or {}
+                mark = " *" if item["version"] == current else ""
+                table.add_row(
+                    item["version"] + mark, item["status"], item["created_at"],
+                    _gate_cell(evaluation.get("candidate_metrics") or item.get("metrics")),
+                    _gate_cell(evaluation.get("current_metrics")), item.get("reason") or "",
+                )  # fmt: skip
+            console.print(table)
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+
+
+@models_app.command("retrain")
+def models_retrain(
+    model: Annotated[str, typer.Argument(help="themes or sentiment-stars.")],
+    c: Annotated[float | None, typer.Option(help="themes only: the combiner's regularisation C.")] = None,
+) -> None:
+    """Train a candidate, evaluate it against the current model, promote it only if it is not worse."""
+    from pipeline.retrain import retrain
+
+    settings = Settings.from_env()
+    try:
+        with console.status(f"Retraining {model}…"):
+            result = retrain(settings, model, options={"c": c} if c is not None else None)
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    colour = "green" if result["decision"] == "promoted" else "yellow"
+    console.print(f"{model} {result['version']}: [{colour}]{result['decision']}[/] ({result['reason']}); "
+                  f"current: {result['current'] or 'shipped'}", soft_wrap=True)  # fmt: skip
+
+
+@models_app.command("promote")
+def models_promote(
+    model: Annotated[str, typer.Argument(help="The model.")],
+    version: Annotated[str, typer.Argument(help="A registered version (see `reviewpulse models list`).")],
+) -> None:
+    """Make a registered version current by hand, without the not-worse rule."""
+    from pipeline import registry
+
+    try:
+        result = registry.promote(Settings.from_env(), model, version)
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    console.print(
+        f"{model}: current {result['current']} (was {result['previous'] or 'shipped'})", soft_wrap=True
+    )
+
+
+@models_app.command("rollback")
+def models_rollback(
+    model: Annotated[str, typer.Argument(help="The model.")],
+    to: Annotated[
+        str | None, typer.Option(help="A version, or 'shipped'; default: undo the last change of current.")
+    ] = None,
+) -> None:
+    """Make the previous version (or --to) current again; the one that was current is retired."""
+    from pipeline import registry
+
+    try:
+        result = registry.rollback(Settings.from_env(), model, to)
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    now, was = result["current"] or "shipped", result["previous"] or "shipped"
+    console.print(f"{model}: current {now} (was {was})", soft_wrap=True)
+
+
 @app.command()
 def score(
     input: Annotated[
@@ -404,7 +506,8 @@ def _train_themes(out: Path | None) -> None:
     settings = Settings.from_env()
     try:
         with console.status("Encoding the labelled dev set and fitting the theme combiner…"):
-            result = train_themes(settings, out)
+            # The shipped combiner by default, never a promoted registry version (those are immutable).
+            result = train_themes(settings, out or settings.themes_dir / "combiner.json")
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
     console.print(_theme_summary_table(result["metrics"]))

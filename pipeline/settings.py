@@ -7,6 +7,11 @@ Every path the pipeline touches hangs off ``REVIEWPULSE_HOME`` (default ``./var`
       landing/<kind>/<source>/<YYYY-MM-DD>/    files as exported by marketplaces and shops
       reports/<YYYY-MM-DD>/                    the nightly report (HTML + CSV)
       demo/planted_truth.json                  what the demo generator planted
+      registry/<model>/                        retrained model versions (``pipeline.registry``)
+
+Where a model has a promoted version in the registry and no environment variable overrides it
+(``REVIEWPULSE_HEADS``, ``REVIEWPULSE_THEMES_COMBINER``), ``from_env`` resolves to that version's folder, else
+to the shipped one in ``models/``: one small JSON read per model.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from pipeline.registry import promoted_folder
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,6 +42,17 @@ def _cache_dir(env: dict[str, str]) -> Path:
     return base / "reviewpulse" / "models"
 
 
+def _registry_heads(home: Path) -> tuple[Path, ...]:
+    """The default head folders, each replaced by its registry's promoted version where there is one."""
+    return tuple(promoted_folder(home, folder.name) or folder for folder in DEFAULT_HEADS)
+
+
+def _registry_combiner(home: Path) -> Path | None:
+    """The promoted theme combiner, or None (the shipped ``themes_dir/combiner.json``)."""
+    folder = promoted_folder(home, "themes")
+    return folder / "combiner.json" if folder else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where things live and the knobs of a run."""
@@ -52,13 +70,16 @@ class Settings:
     fake_signals_path: Path = DEFAULT_FAKE_SIGNALS
     themes_dir: Path = DEFAULT_THEMES_DIR
     taxonomy_path: Path = DEFAULT_THEMES_DIR / "taxonomy.yaml"
+    # The theme combiner; None means ``themes_dir/combiner.json`` (``pipeline.themes.apply.combiner_path``).
+    themes_combiner: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """Build settings from environment variables (``REVIEWPULSE_*``)."""
         env = dict(os.environ if env is None else env)
+        home = Path(env.get("REVIEWPULSE_HOME", "./var")).resolve()
         return cls(
-            home=Path(env.get("REVIEWPULSE_HOME", "./var")).resolve(),
+            home=home,
             salt=env.get("REVIEWPULSE_SALT", DEFAULT_SALT),
             sql_dir=Path(env.get("REVIEWPULSE_SQL_DIR", str(REPO_ROOT / "sql"))),
             shared_data_dir=Path(env.get("REVIEWPULSE_DATA_DIR", str(REPO_ROOT.parent / "shared" / "data"))),
@@ -72,7 +93,7 @@ class Settings:
             else None,
             heads_dirs=tuple(Path(p) for p in env["REVIEWPULSE_HEADS"].split(os.pathsep) if p)
             if env.get("REVIEWPULSE_HEADS")
-            else DEFAULT_HEADS,
+            else _registry_heads(home),
             int8=env.get("REVIEWPULSE_INT8", "0") in ("1", "true", "yes"),
             fake_signals_path=Path(env["REVIEWPULSE_FAKE_SIGNALS"])
             if env.get("REVIEWPULSE_FAKE_SIGNALS")
@@ -81,6 +102,9 @@ class Settings:
             taxonomy_path=Path(env["REVIEWPULSE_TAXONOMY"])
             if env.get("REVIEWPULSE_TAXONOMY")
             else Path(env.get("REVIEWPULSE_THEMES_DIR", str(DEFAULT_THEMES_DIR))) / "taxonomy.yaml",
+            themes_combiner=Path(env["REVIEWPULSE_THEMES_COMBINER"])
+            if env.get("REVIEWPULSE_THEMES_COMBINER")
+            else _registry_combiner(home),
         )
 
     @property

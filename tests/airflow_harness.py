@@ -161,6 +161,7 @@ class AirflowWorker:
         retries: int | None = 0,
         env: dict[str, str] | None = None,
         timeout_s: float = 600.0,
+        conf: dict[str, Any] | None = None,
     ) -> DagTestResult:
         """Run ``dag.test(logical_date=...)`` for one DAG in the child and report what happened.
 
@@ -172,9 +173,12 @@ class AirflowWorker:
                 retries would keep the run waiting for minutes.
             env: Variables set in the child for this run only (e.g. another ``REVIEWPULSE_HOME``).
             timeout_s: Give up (and kill the child) after this many seconds.
+            conf: The run's conf (``dag.test(run_conf=...)``): values for the DAG's params.
         """
         request: dict[str, Any] = {"cmd": "dag_test", "dag_id": dag_id, "logical_date": logical_date}
         request.update(retries=retries, env=env or {})
+        if conf is not None:
+            request["conf"] = conf
         self._send(request)
         reply = self._reply(timeout_s)
         # JSON turned the integer map indexes into strings; turn them back.
@@ -304,7 +308,13 @@ def _warm_up(preload: list[str]) -> None:
     log.warning("airflow_harness warm-up took %.1f s", time.perf_counter() - started)
 
 
-def _dag_test(dag_id: str, logical_date: str, retries: int | None, env: dict[str, str]) -> dict[str, Any]:
+def _dag_test(
+    dag_id: str,
+    logical_date: str,
+    retries: int | None,
+    env: dict[str, str],
+    conf: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Run one ``dag.test()`` in this process and collect states, return values and asset events."""
     import pendulum
     from airflow import settings
@@ -328,7 +338,9 @@ def _dag_test(dag_id: str, logical_date: str, retries: int | None, env: dict[str
     os.environ.update(env)
     started = time.perf_counter()
     try:
-        dag_run = dag.test(logical_date=pendulum.instance(datetime.fromisoformat(logical_date), tz="UTC"))
+        dag_run = dag.test(
+            logical_date=pendulum.instance(datetime.fromisoformat(logical_date), tz="UTC"), run_conf=conf
+        )
     finally:
         for key, value in saved.items():
             if value is None:

@@ -37,7 +37,9 @@ RECORDS_PER_BATCH = 2000
 
 
 def combiner_path(settings: Settings) -> Path:
-    return settings.themes_dir / "combiner.json"
+    """The combiner scoring uses: ``settings.themes_combiner`` (an override or the registry's promoted
+    version, see ``Settings.from_env``), else the shipped ``themes_dir/combiner.json``."""
+    return settings.themes_combiner or settings.themes_dir / "combiner.json"
 
 
 def sentiment_folder(settings: Settings) -> Path:
