@@ -12,7 +12,8 @@ scored as (
         reviews.rating,
         coalesce(fake_latest.fake_probability, 0.0) as fake_probability,
         coalesce(fake_latest.suspicious, false) as suspicious,
-        fake_latest.fake_reasons
+        -- the first (largest) reason of a suspicious review, without its contribution "(+0.42)"
+        regexp_replace(split_part(fake_latest.fake_reasons, '; ', 1), ' \([+-]?[0-9.]+\)$', '') as top_reason
     from reviews
     left join fake_latest
         on fake_latest.kind = 'reviews'
@@ -30,9 +31,22 @@ grouped as (
         avg(rating) as avg_rating_raw,
         -- trust-weighted: each review counts (1 - fake_probability)
         sum(rating * (1 - fake_probability)) / nullif(sum(1 - fake_probability), 0) as avg_rating_trusted,
-        avg(rating) filter (where not suspicious) as avg_rating_excluding_suspicious,
-        mode(fake_reasons) filter (where suspicious) as typical_reason
+        avg(rating) filter (where not suspicious) as avg_rating_excluding_suspicious
     from scored
+    group by product_id
+),
+
+reason_counts as (
+    select product_id, top_reason, count(*) as n
+    from scored
+    where suspicious and top_reason is not null and top_reason <> ''
+    group by product_id, top_reason
+),
+
+-- the most common top reason; ties go to the first in alphabetical order, so reruns agree
+typical as (
+    select product_id, list(top_reason order by n desc, top_reason)[1] as typical_reason
+    from reason_counts
     group by product_id
 )
 
@@ -54,7 +68,8 @@ select
     round(grouped.avg_rating_trusted, 3) as avg_rating_trusted,
     round(grouped.avg_rating_excluding_suspicious, 3) as avg_rating_excluding_suspicious,
     round(grouped.avg_rating_trusted - grouped.avg_rating_raw, 3) as rating_shift,
-    grouped.typical_reason
+    typical.typical_reason
 from grouped
 left join product_titles using (product_id)
+left join typical using (product_id)
 order by grouped.suspicious_share desc, grouped.n_reviews desc, grouped.product_id

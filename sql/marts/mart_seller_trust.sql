@@ -5,7 +5,8 @@ with scored as (
         seller_feedback.rating,
         coalesce(fake_latest.fake_probability, 0.0) as fake_probability,
         coalesce(fake_latest.suspicious, false) as suspicious,
-        fake_latest.fake_reasons
+        -- the first (largest) reason of a suspicious review, without its contribution "(+0.42)"
+        regexp_replace(split_part(fake_latest.fake_reasons, '; ', 1), ' \([+-]?[0-9.]+\)$', '') as top_reason
     from seller_feedback
     left join fake_latest
         on fake_latest.kind = 'seller_feedback'
@@ -22,9 +23,22 @@ grouped as (
         avg(case when suspicious then 1.0 else 0.0 end) as suspicious_share,
         avg(rating) as avg_rating_raw,
         sum(rating * (1 - fake_probability)) / nullif(sum(1 - fake_probability), 0) as avg_rating_trusted,
-        avg(rating) filter (where not suspicious) as avg_rating_excluding_suspicious,
-        mode(fake_reasons) filter (where suspicious) as typical_reason
+        avg(rating) filter (where not suspicious) as avg_rating_excluding_suspicious
     from scored
+    group by seller_id
+),
+
+reason_counts as (
+    select seller_id, top_reason, count(*) as n
+    from scored
+    where suspicious and top_reason is not null and top_reason <> ''
+    group by seller_id, top_reason
+),
+
+-- the most common top reason; ties go to the first in alphabetical order, so reruns agree
+typical as (
+    select seller_id, list(top_reason order by n desc, top_reason)[1] as typical_reason
+    from reason_counts
     group by seller_id
 )
 
@@ -44,6 +58,7 @@ select
     round(avg_rating_trusted, 3) as avg_rating_trusted,
     round(avg_rating_excluding_suspicious, 3) as avg_rating_excluding_suspicious,
     round(avg_rating_trusted - avg_rating_raw, 3) as rating_shift,
-    typical_reason
+    typical.typical_reason
 from grouped
-order by suspicious_share desc, n_feedback desc, seller_id
+left join typical using (seller_id)
+order by grouped.suspicious_share desc, grouped.n_feedback desc, grouped.seller_id
