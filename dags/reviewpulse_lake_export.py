@@ -15,23 +15,14 @@ night), for other engines and the move to object storage (see `SCALING.md` and `
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from pipeline.orchestration import WAREHOUSE_ASSET_URIS, WAREHOUSE_POOL
-
+from pipeline.orchestration import WAREHOUSE_ASSET_URIS, WAREHOUSE_POOL, default_args
 
 REVIEWS, SELLER_FEEDBACK, SURVEY_RESPONSES = (Asset(uri) for uri in WAREHOUSE_ASSET_URIS.values())
-
-
-def _alert_on_failure(context: Any) -> None:
-    """Log a task failure and post it to the optional webhook (the import waits for a failure)."""
-    from pipeline.alerts import on_task_failure
-
-    on_task_failure(context)
 
 
 @dag(
@@ -41,12 +32,7 @@ def _alert_on_failure(context: Any) -> None:
     catchup=False,
     max_active_runs=1,
     tags=["reviewpulse", "lake"],
-    default_args={
-        "owner": "reviewpulse",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
-        "on_failure_callback": _alert_on_failure,
-    },
+    default_args=default_args(),
     doc_md=__doc__,
 )
 def reviewpulse_lake_export() -> None:

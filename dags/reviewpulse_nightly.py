@@ -64,19 +64,21 @@ the warehouse as the nights before it left it; a backfilled night equals its sch
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 
-from pipeline.orchestration import MODELS_POOL, WAREHOUSE_POOL
+from pipeline.orchestration import (
+    MODELS_POOL,
+    REPORTS_ASSET_URI,
+    WAREHOUSE_ASSET_URIS,
+    WAREHOUSE_POOL,
+    default_args,
+)
 
-WAREHOUSE_ASSETS = {
-    kind: Asset(f"reviewpulse://warehouse/{kind}")
-    for kind in ("reviews", "seller_feedback", "survey_responses")
-}
-REPORTS = Asset("reviewpulse://reports")
+WAREHOUSE_ASSETS = {kind: Asset(uri) for kind, uri in WAREHOUSE_ASSET_URIS.items()}
+REPORTS = Asset(REPORTS_ASSET_URI)
 
 
 def _night(ds: str | None) -> str:
@@ -84,13 +86,6 @@ def _night(ds: str | None) -> str:
     if not ds:
         raise ValueError("reviewpulse_nightly needs a logical date; trigger it with one (the night to load)")
     return ds
-
-
-def _alert_on_failure(context: Any) -> None:
-    """Log a task failure and post it to the optional webhook (the import waits for a failure)."""
-    from pipeline.alerts import on_task_failure
-
-    on_task_failure(context)
 
 
 @dag(
@@ -104,12 +99,7 @@ def _alert_on_failure(context: Any) -> None:
     catchup=False,
     max_active_runs=1,
     tags=["reviewpulse", "nightly"],
-    default_args={
-        "owner": "reviewpulse",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
-        "on_failure_callback": _alert_on_failure,
-    },
+    default_args=default_args(),
     doc_md=__doc__,
 )
 def reviewpulse_nightly() -> None:

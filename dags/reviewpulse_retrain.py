@@ -44,16 +44,9 @@ from typing import Any
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task, task_group
 
-from pipeline.orchestration import MODELS_POOL
+from pipeline.orchestration import MODELS_POOL, default_args
 
 MODELS = ["themes", "sentiment-stars"]
-
-
-def _alert_on_failure(context: Any) -> None:
-    """Log a task failure and post it to the optional webhook (the import waits for a failure)."""
-    from pipeline.alerts import on_task_failure
-
-    on_task_failure(context)
 
 
 @dag(
@@ -65,12 +58,7 @@ def _alert_on_failure(context: Any) -> None:
     catchup=False,
     max_active_runs=1,
     tags=["reviewpulse", "models"],
-    default_args={
-        "owner": "reviewpulse",
-        "retries": 1,
-        "retry_delay": timedelta(minutes=10),
-        "on_failure_callback": _alert_on_failure,
-    },
+    default_args=default_args(retries=1, retry_delay=timedelta(minutes=10)),
     params={
         "models": Param(
             MODELS,
