@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export REVIEWPULSE_HOME ?= $(CURDIR)/var
 
-.PHONY: install demo test lint browser bench clean
+.PHONY: install demo test lint browser services bench bench-scale clean
 
 install: $(STAMP)
 
@@ -33,7 +33,12 @@ browser:
 	   apt-get install -y -q --no-install-recommends chromium fonts-liberation) || \
 	  echo "warning: could not install chromium (apt-get install chromium needs root); the browser test will skip"
 
-test: $(STAMP) lint browser
+# PostgreSQL and Redis on loopback for tests/integration/test_celery_scaleout.py and bench/scale.py: started
+# where they are not listening (Debian's packages installed if missing); without them those tests skip.
+services:
+	@bash .ci/services
+
+test: $(STAMP) lint browser services
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -41,6 +46,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/scoring.py
 	$(BIN)/python bench/fake.py
+	$(BIN)/python bench/emerging.py
+	$(BIN)/python bench/redact.py
+
+# Nightly run time for 10k and 100k reviews, single process vs the Celery stack with 1 and 2 workers
+# (needs PostgreSQL and Redis: started here where they are not up). Long: about an hour on 2 cores.
+bench-scale: $(STAMP) services
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

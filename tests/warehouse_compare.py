@@ -10,6 +10,7 @@ an embedding.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -40,9 +41,29 @@ def snapshot(
                         frame[column] = frame[column].map(
                             lambda v, p=prefix: v.replace(p, "$HOME") if isinstance(v, str) else v
                         )
-            keys = [c for c in frame.columns if frame[c].dtype.kind not in "fc"]
+            keys = [
+                c for c in frame.columns if frame[c].dtype.kind not in "fc" and not _holds_arrays(frame[c])
+            ]
             out[name] = frame.sort_values(keys or list(frame.columns), kind="stable").reset_index(drop=True)
     return out
+
+
+def _holds_arrays(values: pd.Series) -> bool:
+    """Whether a column holds lists or arrays (centroids): compared with a tolerance, never sorted on."""
+    present = values.dropna()
+    return bool(len(present)) and isinstance(present.iloc[0], list | tuple | np.ndarray)
+
+
+def _same_array(u: Any, v: Any, atol: float) -> bool:
+    """Two list cells: numbers within ``atol``, anything else (phrases) exactly."""
+    if u is None or v is None:
+        return u is None and v is None
+    a, b = np.asarray(u), np.asarray(v)
+    if a.shape != b.shape:
+        return False
+    if a.dtype.kind in "fciub" and b.dtype.kind in "fciub":
+        return bool(np.allclose(a.astype(float), b.astype(float), atol=atol))
+    return bool((a == b).all())
 
 
 def differences(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame], atol: float = 1e-5) -> list[str]:
@@ -62,6 +83,8 @@ def differences(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame], atol: fl
             x, y = left[column], right[column]
             if x.dtype.kind in "fc" and y.dtype.kind in "fc":
                 same = np.isclose(x.to_numpy(float), y.to_numpy(float), atol=atol, equal_nan=True)
+            elif _holds_arrays(x) or _holds_arrays(y):
+                same = np.array([_same_array(u, v, atol) for u, v in zip(x, y, strict=True)])
             else:
                 both_missing = (x.isna() & y.isna()).to_numpy()
                 same = both_missing | (x.astype(object) == y.astype(object)).to_numpy(dtype=bool)

