@@ -2,15 +2,17 @@
 ### ReviewPulse lake export
 
 Scheduled on the warehouse assets that `reviewpulse_nightly`'s `load` publishes: after every load it
-writes the loaded night's records to Hive-partitioned Parquet under `$REVIEWPULSE_HOME/lake/`
-(`reviews`, `seller_feedback`, `survey_responses`, `quarantine`; one `night=<YYYY-MM-DD>` partition per
-night), for other engines and the move to object storage (see `SCALING.md` and `pipeline/lake.py`).
+publishes each file the load left under `$REVIEWPULSE_HOME/loaded/` as an immutable Parquet file in the
+lake, `$REVIEWPULSE_HOME/lake/<table>/night=<YYYY-MM-DD>/<run id>.parquet` (`reviews`,
+`seller_feedback`, `survey_responses`, `quarantine`), for other engines and the move to object storage
+(see `SCALING.md` and `pipeline/lake.py`).
 
-* The nights come from the triggering asset events (`extra["night"]`); events that queue up while a run
-  is busy are exported together by the next run. A manual run exports the night of its logical date.
-* It reads the warehouse, so it waits for the one-slot `reviewpulse_warehouse` pool: it never holds
-  DuckDB while the nightly writes.
-* A night's partition is replaced as a whole, atomically: rerunning or clearing a run is always safe.
+* Whatever waits under `loaded/` is published, whichever night it came from: events that queue up while
+  a run is busy, or a run that failed and is cleared, lose nothing.
+* The rows are typed and salted by the warehouse's staging SQL in an in-memory DuckDB: the warehouse file
+  is never opened, so the export never waits for the nightly's writer.
+* A published file is never rewritten by a later night: the lake keeps every version of a record as it
+  arrived (the warehouse keeps the latest). Rerunning or clearing a run is safe.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from pipeline.orchestration import WAREHOUSE_ASSET_URIS, WAREHOUSE_POOL, default_args
+from pipeline.orchestration import WAREHOUSE_ASSET_URIS, default_args
 
 REVIEWS, SELLER_FEEDBACK, SURVEY_RESPONSES = (Asset(uri) for uri in WAREHOUSE_ASSET_URIS.values())
 
@@ -36,18 +38,15 @@ REVIEWS, SELLER_FEEDBACK, SURVEY_RESPONSES = (Asset(uri) for uri in WAREHOUSE_AS
     doc_md=__doc__,
 )
 def reviewpulse_lake_export() -> None:
-    @task(pool=WAREHOUSE_POOL)
-    def export_nights(triggering_asset_events: Any = None, ds: str | None = None) -> dict[str, Any]:
-        """Export every night named by the triggering events (or the logical date of a manual run)."""
+    @task
+    def publish_loaded() -> dict[str, Any]:
+        """Publish every loaded file waiting under ``loaded/`` into the lake; rows per night and table."""
         from pipeline import lake
         from pipeline.settings import Settings
 
-        nights = lake.nights_from_events(triggering_asset_events) or ([ds] if ds else [])
-        if not nights:
-            raise ValueError("no night to export: no asset event names one and the run has no logical date")
-        return lake.export_nights(Settings.from_env(), nights)
+        return lake.publish_loaded(Settings.from_env())
 
-    export_nights()
+    publish_loaded()
 
 
 reviewpulse_lake_export()

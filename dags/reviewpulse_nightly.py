@@ -145,7 +145,7 @@ def reviewpulse_nightly() -> None:
             outlet_events[asset].extra = {"night": night, "rows_loaded": outcome["kinds"].get(kind, 0)}
         return outcome
 
-    @task
+    @task(pool=WAREHOUSE_POOL)  # reads pending texts from DuckDB: never beside the writer
     def plan_scoring(ds: str | None = None) -> list[str]:
         """Shards of texts without a score from the current model (an empty list when nothing is new)."""
         from pipeline import nightly

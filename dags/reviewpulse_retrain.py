@@ -27,8 +27,10 @@ record the new model version (`review_scores.model_version`, `review_sentences.m
 nightly re-scores history with it. `REVIEWPULSE_HEADS` / `REVIEWPULSE_THEMES_COMBINER`, where set, override
 the registry. Encoder-heavy tasks run in the `reviewpulse_models` pool.
 
-Runs weekly (Sunday 00:00 UTC) for the week that ended; training is seeded, so **rerunning** a week registers
-the same version again and decides again (a version already current stays current):
+Runs weekly on Sunday at 12:00 UTC, away from the nightly's midnight run: every nightly task reads the
+current version afresh, so a promotion landing mid-night would mix two versions in one night (a night
+still running at noon on Sunday can). Training is seeded, so **rerunning** a week registers the same
+version again and decides again (a version already current stays current):
 
 * in the UI, *Clear* the run, or trigger the DAG with `{"models": ["themes"]}` to retrain one model;
 * or `airflow dags test reviewpulse_retrain 2026-11-15 -c '{"models": ["themes"]}'`;
@@ -51,9 +53,10 @@ MODELS = ["themes", "sentiment-stars"]
 
 @dag(
     dag_id="reviewpulse_retrain",
-    # Weekly, Airflow 2 semantics like the nightly: the run starting Sunday 2026-11-22 00:00 UTC covers the
-    # week 2026-11-15 .. 2026-11-22 and has logical date (ds) 2026-11-15, which names its versions.
-    schedule=CronDataIntervalTimetable("@weekly", timezone="UTC"),
+    # Weekly, Airflow 2 semantics like the nightly: the run starting Sunday 2026-11-22 12:00 UTC covers the
+    # week from 2026-11-15 12:00 and has logical date (ds) 2026-11-15, which names its versions. Noon, not
+    # midnight: a promotion must not land while the nightly (00:00 UTC) is scoring a night.
+    schedule=CronDataIntervalTimetable("0 12 * * 0", timezone="UTC"),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,

@@ -14,6 +14,7 @@ import json
 import logging
 import urllib.request
 from typing import Any
+from urllib.parse import urlencode
 
 from pipeline.orchestration import ALERT_CONNECTION_ID
 
@@ -56,7 +57,9 @@ def webhook_url(conn_id: str = ALERT_CONNECTION_ID) -> str | None:
     scheme = conn.conn_type if conn.conn_type in ("http", "https") else extra.get("scheme", "https")
     port = f":{conn.port}" if conn.port else ""
     path = f"/{conn.schema.lstrip('/')}" if conn.schema else ""
-    return f"{scheme}://{conn.host}{port}{path}"
+    # Airflow parses a URI's query string into the extra: put it back (webhook tokens often live there)
+    query = {k: v for k, v in extra.items() if k not in ("url", "scheme")}
+    return f"{scheme}://{conn.host}{port}{path}" + (f"?{urlencode(query)}" if query else "")
 
 
 def post_json(url: str, payload: dict[str, Any]) -> int:

@@ -364,8 +364,20 @@ def load_staged(
                 result, meta["rows_read"], ValidationResult(good, quarantined, meta["validation"])
             )
             _load_checked(con, settings, result, good, quarantined, checksum, started, clock)
+            _hand_to_lake(settings, folder, night)
             return result
         _fail(con, settings, result, checksum, started, clock, error)
         raise error
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _hand_to_lake(settings: Settings, folder: Path, night: str) -> None:
+    """Move a loaded file's good and quarantined rows to ``loaded/<night>/`` for the lake export
+    (``pipeline/lake.py``); the read-stage files are dropped."""
+    for name in ("rows.parquet", "rejected.parquet"):
+        (folder / name).unlink(missing_ok=True)
+    target = settings.home / "loaded" / night / folder.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(target, ignore_errors=True)
+    folder.rename(target)

@@ -1,80 +1,98 @@
-"""Export each night's records to Hive-partitioned Parquet, the layout a data lake reads:
+"""Publish every loaded file's records to Hive-partitioned Parquet, the layout a data lake reads:
 
-    $REVIEWPULSE_HOME/lake/<table>/night=<YYYY-MM-DD>/part-0.parquet
+    $REVIEWPULSE_HOME/lake/<table>/night=<YYYY-MM-DD>/<run id>.parquet
 
-Tables: ``reviews``, ``seller_feedback``, ``survey_responses`` (the rows seen that night: new, edited, or
-seen again) and ``quarantine`` (the rows refused that night, with reasons). DuckDB, Spark or any
-lakehouse engine reads the folder as one partitioned table, e.g. in DuckDB
+One file per loaded export, immutable: the rows exactly as that night's file brought them (typed, reviewer
+ids salted, as ``sql/staging`` turns them into warehouse rows), and its quarantined rows with their reasons
+under ``lake/quarantine/``. Later nights never change an earlier partition (the warehouse keeps only each
+record's latest content; the lake keeps every version as it arrived). DuckDB, Spark or any lakehouse
+engine reads a folder as one partitioned table, e.g. in DuckDB
 ``select * from read_parquet('lake/reviews/*/*.parquet', hive_partitioning = true)``. It is the first step
 from one DuckDB file towards Parquet on object storage as the system of record (see ``SCALING.md``).
 
-Run by the ``reviewpulse_lake_export`` DAG, scheduled on the assets the nightly ``load`` publishes, for
-the nights named in their events. A night's partition is replaced as a whole, atomically, so exporting
-a night again gives the same files.
+Where the files come from: the nightly ``load`` task moves each file it loaded from ``staging/`` to
+``loaded/<night>/<run id>/`` (good and quarantined rows, and its meta). The ``reviewpulse_lake_export`` DAG,
+scheduled on the assets ``load`` publishes, calls ``publish_loaded``: it publishes every folder waiting
+there, whichever night, then removes it. The warehouse is never opened (an in-memory DuckDB runs the
+staging SQL), so the export never waits for the writer. Publishing the same folder again writes the same
+file; a night rerun loads nothing new, so it adds nothing.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from datetime import date
+import shutil
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.settings import Settings
-from pipeline.warehouse import connect, sql_text
-
-TABLES = ("reviews", "seller_feedback", "survey_responses", "quarantine")
+from pipeline.sources import get_source
+from pipeline.warehouse import sql_text
 
 
 def lake_dir(settings: Settings) -> Path:
     return settings.home / "lake"
 
 
+def loaded_dir(settings: Settings) -> Path:
+    """Where ``load`` leaves each loaded file for the lake export."""
+    return settings.home / "loaded"
+
+
 def partition(settings: Settings, table: str, night: str) -> Path:
-    return lake_dir(settings) / table / f"night={night}" / "part-0.parquet"
+    return lake_dir(settings) / table / f"night={night}"
 
 
-def nights_from_events(events: Any) -> list[str]:
-    """The nights named in an asset-triggered run's events (``extra["night"]``), sorted, without repeats.
-
-    ``events`` is Airflow's ``triggering_asset_events`` mapping (asset -> events), or None.
-    """
-    nights = {
-        str(event.extra["night"])
-        for asset_events in (events or {}).values()
-        for event in asset_events
-        if (event.extra or {}).get("night")
-    }
-    return sorted(nights)
+def _write(table: pa.Table, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".parquet.tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, target)
 
 
-def export_night(settings: Settings, night: str) -> dict[str, int]:
-    """Write every table's partition for ``night``; returns rows per table (empty tables get no file)."""
-    night = date.fromisoformat(night).isoformat()
-    con = connect(settings)
-    rows: dict[str, int] = {}
-    try:
-        for table in TABLES:
-            frame = con.sql(
-                sql_text(settings, f"core/lake_{table}"), params={"night": night}
-            ).to_arrow_table()
-            assert frame is not None, "a select always has a result"
-            target = partition(settings, table, night)
-            rows[table] = frame.num_rows
-            if frame.num_rows == 0:
-                target.unlink(missing_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".parquet.tmp")
-            pq.write_table(frame, tmp)
-            os.replace(tmp, target)
-    finally:
-        con.close()
-    return rows
+def _warehouse_rows(settings: Settings, meta: dict[str, Any], good: pd.DataFrame) -> pa.Table:
+    """The good rows as the warehouse's staging SQL types and hashes them, in an in-memory DuckDB."""
+    kind = get_source(meta["kind"], meta["source"]).kind
+    staging = sql_text(settings, f"staging/stg_{kind.table}")
+    with duckdb.connect() as con:
+        con.register(f"batch_{kind.table}", good[list(kind.columns)])
+        rows = con.sql(
+            staging, params={"salt": settings.salt} if "$salt" in staging else None
+        ).to_arrow_table()
+    assert rows is not None, "a select always has a result"
+    return rows.append_column("ingest_run_id", pa.array([meta["run_id"]] * rows.num_rows, pa.string()))
 
 
-def export_nights(settings: Settings, nights: list[str]) -> dict[str, dict[str, int]]:
-    """``export_night`` for each night; rows per night and table."""
-    return {night: export_night(settings, night) for night in nights}
+def publish_loaded(settings: Settings) -> dict[str, dict[str, int]]:
+    """Publish every folder waiting under ``loaded/`` into the lake; rows per night and table."""
+    published: dict[str, dict[str, int]] = {}
+    for meta_path in sorted(loaded_dir(settings).glob("*/*/meta.json")):
+        folder = meta_path.parent
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        night, name = meta["night"], meta["run_id"].replace(":", "_")
+        table = get_source(meta["kind"], meta["source"]).kind.table
+        counts = published.setdefault(night, {})
+        good = pd.read_parquet(folder / "good.parquet")
+        if len(good):
+            rows = _warehouse_rows(settings, meta, good)
+            _write(rows, partition(settings, table, night) / f"{name}.parquet")
+            counts[table] = counts.get(table, 0) + rows.num_rows
+        quarantined = pd.read_parquet(folder / "quarantine.parquet")
+        if len(quarantined):
+            quarantined = quarantined.assign(
+                run_id=meta["run_id"], kind=meta["kind"], source=meta["source"], file=meta["file"]
+            )
+            _write(pa.Table.from_pandas(quarantined, preserve_index=False),
+                   partition(settings, "quarantine", night) / f"{name}.parquet")  # fmt: skip
+            counts["quarantine"] = counts.get("quarantine", 0) + len(quarantined)
+        shutil.rmtree(folder)
+    for night_dir in loaded_dir(settings).glob("*"):
+        if night_dir.is_dir() and not any(night_dir.iterdir()):
+            night_dir.rmdir()
+    return published

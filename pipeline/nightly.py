@@ -119,7 +119,8 @@ def load_sources(settings: Settings, night: str, sources: list[dict[str, Any]]) 
                     out["failures"].append(f"{path}: {exc}")
                     continue
                 out["files"].append(result.to_dict())
-                out["kinds"][result.kind] = out["kinds"].get(result.kind, 0) + result.rows_loaded
+                loaded = result.rows_loaded if result.status == "succeeded" else 0  # skipped: loaded before
+                out["kinds"][result.kind] = out["kinds"].get(result.kind, 0) + loaded
     finally:
         con.close()
     return out

@@ -16,8 +16,8 @@ from typing import Any
 # name -> (slots, description). Created by the compose stack's airflow-init (``airflow pools set``) and by
 # the tests that start real Airflow components; a task in a pool that does not exist is never scheduled.
 POOLS: dict[str, tuple[int, str]] = {
-    "reviewpulse_warehouse": (1, "DuckDB takes one writer: every task that writes the warehouse"),
-    "reviewpulse_models": (2, "Encoder-heavy tasks (scoring shards, themes, training)"),
+    "reviewpulse_warehouse": (1, "DuckDB takes one writer: every task that opens the warehouse"),
+    "reviewpulse_models": (2, "Encoder-heavy tasks outside the warehouse (scoring shards, training)"),
 }
 WAREHOUSE_POOL = "reviewpulse_warehouse"
 MODELS_POOL = "reviewpulse_models"

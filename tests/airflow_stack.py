@@ -2,8 +2,8 @@
 
 ``AirflowStack`` runs, each as its own process group: the API server (the workers' Execution API), the
 DAG processor, the scheduler, and, with the CeleryExecutor, N Celery workers. The metadata database is a
-fresh PostgreSQL database (created, then dropped); the Celery broker is a private Redis database and a
-private queue, so two stacks, or a stack beside a developer's own Airflow, never see each other's work.
+fresh PostgreSQL database (created, then dropped); the Celery broker is Redis with a private queue, so two
+stacks, or a stack beside a developer's own Airflow, never see each other's work.
 
 Runs are started the way an operator starts them: ``airflow dags trigger`` and ``airflow backfill
 create``. The scheduler's own cron runs are off (``use_job_schedule = False``): otherwise unpausing the
@@ -60,14 +60,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _redis_flush(db: int) -> None:
-    """FLUSHDB on one Redis database, over the plain protocol (no client library needed)."""
-    with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=5) as sock:
-        sock.sendall(f"SELECT {db}\r\nFLUSHDB\r\n".encode())
-        time.sleep(0.1)
-        sock.recv(1024)
 
 
 @dataclass
@@ -147,9 +139,16 @@ class AirflowStack:
         )
         env.update(self.env)
         self.full_env = env
+        # The components that run tasks (scheduler for the LocalExecutor, Celery workers) import the
+        # pipeline once, before they fork a process per task: every task would pay ~5 s to import it.
+        config = self.home / "config"
+        config.mkdir(exist_ok=True)
+        (config / "airflow_local_settings.py").write_text(
+            "import os\n\n"
+            "if os.environ.get('REVIEWPULSE_PRELOAD') == '1':\n"
+            "    import pipeline.nightly  # noqa: F401\n"
+        )
         self._create_database()
-        if self.executor == "CeleryExecutor":
-            _redis_flush(self.redis_db)
         try:
             self.cli("db", "migrate", timeout=600)
             from pipeline.orchestration import POOLS
@@ -160,7 +159,7 @@ class AirflowStack:
                 "api-server", ["api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
             )
             self._spawn("dag-processor", ["dag-processor"])
-            self._spawn("scheduler", ["scheduler", "--skip-serve-logs"])
+            self._spawn("scheduler", ["scheduler", "--skip-serve-logs"], {"REVIEWPULSE_PRELOAD": "1"})
             for i in range(self.workers if self.executor == "CeleryExecutor" else 0):
                 self._spawn(
                     f"worker-{i + 1}",
@@ -170,7 +169,7 @@ class AirflowStack:
                     # Both workers share this machine's hostname; name each one, so a test can see
                     # which worker ran which task (task_instance.hostname).
                     {"AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.worker_name.worker_name",
-                     "REVIEWPULSE_WORKER_NAME": f"worker{i + 1}"},
+                     "REVIEWPULSE_WORKER_NAME": f"worker{i + 1}", "REVIEWPULSE_PRELOAD": "1"},
                 )  # fmt: skip
             self._wait_http(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=240)
         except BaseException:

@@ -188,10 +188,11 @@ def test_nightly_reads_and_validates_in_parallel_and_loads_through_one_writer(ni
 
     for task_id in ("ingest_source", "validate_source", "score_shard"):
         assert isinstance(nightly.task_dict[task_id], MappedOperator), task_id
+    # every task that opens DuckDB (reading too: a reader cannot open the file beside a writer)
     writers = {task.task_id for task in nightly.tasks if task.pool == WAREHOUSE_POOL}
     assert writers == {
-        "load", "merge_scores", "detect_fakes", "assign_themes", "discover_emerging", "build_marts",
-        "build_keywords", "write_report",
+        "load", "plan_scoring", "merge_scores", "detect_fakes", "assign_themes", "discover_emerging",
+        "build_marts", "build_keywords", "write_report",
     }  # fmt: skip
     assert not any(isinstance(nightly.task_dict[t], MappedOperator) for t in writers)
     assert nightly.task_dict["score_shard"].pool == MODELS_POOL
@@ -412,28 +413,26 @@ def test_the_lake_export_is_scheduled_on_any_asset_the_nightly_load_publishes(
     condition = export.timetable.asset_condition
     assert isinstance(condition, AssetAny)  # a load that publishes any of them is enough
     assert {a.uri for a in condition.objects} == {a.uri for a in nightly.task_dict["load"].outlets}
-    (task,) = export.tasks
-    assert task.pool == WAREHOUSE_POOL  # it reads DuckDB: never while the nightly writes
+    assert [task.task_id for task in export.tasks] == ["publish_loaded"]
 
 
-def test_the_lake_export_takes_its_nights_from_the_events_or_the_logical_date(
+def test_the_lake_export_publishes_what_the_loads_left(
     dag_bag: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     import pipeline
-    from pipeline import lake
 
-    exported: list[list[str]] = []
+    calls: list[Any] = []
+
+    def publish_loaded(settings: Any) -> dict[str, Any]:
+        calls.append(settings.home)
+        return {"2026-11-21": {"reviews": 5}}
+
     fake = types.ModuleType("pipeline.lake")
-    fake.nights_from_events = lake.nights_from_events  # type: ignore[attr-defined]
-    fake.export_nights = lambda settings, nights: exported.append(nights) or {}  # type: ignore[attr-defined]
+    fake.publish_loaded = publish_loaded  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "pipeline.lake", fake)
     monkeypatch.setattr(pipeline, "lake", fake, raising=False)
     monkeypatch.setenv("REVIEWPULSE_HOME", str(tmp_path))
-    body = dag_bag.dags["reviewpulse_lake_export"].task_dict["export_nights"].python_callable
-    event = types.SimpleNamespace(extra={"night": "2026-11-21", "rows_loaded": 5})
+    body = dag_bag.dags["reviewpulse_lake_export"].task_dict["publish_loaded"].python_callable
 
-    body(triggering_asset_events={"reviews": [event], "seller_feedback": [event]}, ds=None)
-    body(triggering_asset_events={}, ds="2026-11-19")
-    with pytest.raises(ValueError, match="no night to export"):
-        body(triggering_asset_events={}, ds=None)
-    assert exported == [["2026-11-21"], ["2026-11-19"]]
+    assert body() == {"2026-11-21": {"reviews": 5}}
+    assert calls == [tmp_path.resolve()]

@@ -53,15 +53,15 @@ def test_the_sunday_run_has_the_week_that_ended_as_logical_date(retrain_dag: Any
 
     timetable = coerce_to_core_timetable(retrain_dag.timetable)
     previous = DataInterval(
-        pendulum.datetime(2026, 11, 8, tz="UTC"), pendulum.datetime(2026, 11, 15, tz="UTC")
+        pendulum.datetime(2026, 11, 8, 12, tz="UTC"), pendulum.datetime(2026, 11, 15, 12, tz="UTC")
     )
     info = timetable.next_dagrun_info(
         last_automated_data_interval=previous,
         restriction=TimeRestriction(earliest=retrain_dag.start_date, latest=None, catchup=True),
     )
     assert info is not None
-    assert info.run_after == pendulum.datetime(2026, 11, 22, tz="UTC")  # a Sunday
-    assert info.logical_date == pendulum.datetime(2026, 11, 15, tz="UTC")
+    assert info.run_after == pendulum.datetime(2026, 11, 22, 12, tz="UTC")  # a Sunday, noon: not midnight,
+    assert info.logical_date == pendulum.datetime(2026, 11, 15, 12, tz="UTC")  # when the nightly runs
 
 
 def test_retrain_tasks_dependencies_and_pools(retrain_dag: Any) -> None:

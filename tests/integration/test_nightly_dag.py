@@ -222,19 +222,29 @@ def test_a_file_that_cannot_load_fails_the_run_at_once_and_alerts(
     assert "broken.csv" in hook.received[0]["error"] and "missing" in hook.received[0]["error"]
 
 
-def test_the_lake_export_writes_the_night_the_nightly_loaded(
+def test_the_lake_export_publishes_every_file_the_nightly_loaded(
     first_run: tuple[DagTestResult, dict[str, int]], airflow: AirflowWorker, reviewpulse_home: Path
 ) -> None:
     import duckdb
 
-    result = airflow.dag_test("reviewpulse_lake_export", NIGHT)  # a manual run exports its logical date
+    result = airflow.dag_test("reviewpulse_lake_export", NIGHT)
 
     assert result.state == "success", result.log_tail
-    exported = result.returned("export_nights")
+    published = result.returned("publish_loaded")
     with duckdb.connect(str(reviewpulse_home / "warehouse.duckdb"), read_only=True) as con:
-        seen = con.execute("select count(*) from reviews where last_seen = ?", [NIGHT]).fetchall()[0][0]
-        refused = con.execute("select count(*) from quarantine where night = ?", [NIGHT]).fetchall()[0][0]
-    assert exported == {NIGHT: {**exported[NIGHT], "reviews": seen, "quarantine": refused}} and seen > 0
-    part = reviewpulse_home / "lake" / "reviews" / f"night={NIGHT}" / "part-0.parquet"
+        loaded = dict(
+            con.execute(
+                "select kind, sum(rows_loaded) from ingest_runs where night = ? and status = 'succeeded' "
+                "group by kind",
+                [NIGHT],
+            ).fetchall()
+        )
+    tables = {"reviews", "seller_feedback", "survey_responses"}
+    assert {t: n for t, n in published[NIGHT].items() if t in tables} == loaded
+    reviews = reviewpulse_home / "lake" / "reviews" / f"night={NIGHT}" / "*.parquet"
     with duckdb.connect() as reader:
-        assert reader.execute(f"select count(*) from '{part}'").fetchall()[0][0] == seen
+        assert (
+            reader.execute(f"select count(*) from read_parquet('{reviews}')").fetchall()[0][0]
+            == loaded["reviews"]
+        )
+    assert not any((reviewpulse_home / "loaded").glob("*/*"))  # everything waiting was published

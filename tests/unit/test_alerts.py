@@ -29,6 +29,7 @@ def _context() -> dict:
     [
         ("http://127.0.0.1:9999/hooks/abc", "http://127.0.0.1:9999/hooks/abc"),
         ("https://hooks.slack.com/services/T0/B0/XX", "https://hooks.slack.com/services/T0/B0/XX"),
+        ("https://hooks.example.com/notify?token=abc123", "https://hooks.example.com/notify?token=abc123"),
         (
             '{"conn_type": "http", "extra": {"url": "https://x.example/y?token=1"}}',
             "https://x.example/y?token=1",

@@ -1,78 +1,84 @@
-"""The lake export: each night's records as Hive-partitioned Parquet that DuckDB reads back as one table,
-replaced as a whole when a night is exported again; the nights come from the asset events."""
+"""The lake: every file the nightly loads becomes an immutable Parquet file in its night's partition
+(typed and salted as in the warehouse), a record seen on two nights is in both, publishing again changes
+nothing, and the warehouse is never opened."""
 
 from __future__ import annotations
 
-import types
-from datetime import date
-from pathlib import Path
-
 import duckdb
+import pytest
 
-from pipeline import lake
-from pipeline.ingest import ingest_file
+from pipeline import lake, nightly
 from pipeline.settings import Settings
 
 HEADER = "review_id,product_id,reviewer_id,rating,title,text,review_date,language\n"
 
 
-def _load(con: duckdb.DuckDBPyConnection, settings: Settings, tmp_path: Path, night: str, rows: str) -> None:
-    path = tmp_path / f"reviews-{night}.csv"
-    path.write_text(HEADER + rows, encoding="utf-8")
-    ingest_file(con, settings, path, fmt="generic_csv", kind="reviews", night=date.fromisoformat(night))
+def _night(settings: Settings, night: str, rows: str) -> dict:
+    folder = settings.landing_path("reviews", "generic_csv", night)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "reviews.csv").write_text(HEADER + rows, encoding="utf-8")
+    sources = nightly.list_sources(settings, night)
+    for source in sources:
+        nightly.validate_source(nightly.ingest_source(settings, source, night))
+    return nightly.load_sources(settings, night, sources)
 
 
-def test_each_night_becomes_a_partition_that_reads_back_as_one_table(
-    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
-) -> None:
-    _load(con, settings, tmp_path, "2026-11-20", "r1,p1,u1,5,Nice,Works well,2026-11-19,en\n"
-          "r2,p1,u2,9,Bad,Too many stars,2026-11-19,en\n")  # fmt: skip
-    _load(con, settings, tmp_path, "2026-11-21", "r3,p2,u3,2,Meh,Broke in a week,2026-11-20,en\n")
-    con.close()
-
-    first = lake.export_night(settings, "2026-11-20")
-    second = lake.export_night(settings, "2026-11-21")
-
-    assert first == {"reviews": 2 - 1, "seller_feedback": 0, "survey_responses": 0, "quarantine": 1}
-    assert second["reviews"] == 1 and second["quarantine"] == 0
-    assert not (settings.home / "lake" / "seller_feedback").exists()  # nothing seen: no empty files
-    pattern = str(settings.home / "lake" / "reviews" / "*" / "*.parquet")
+def _read(settings: Settings, table: str) -> list[tuple]:
+    pattern = lake.lake_dir(settings) / table / "*" / "*.parquet"
     with duckdb.connect() as reader:
-        rows = reader.execute(
-            f"select night, review_id from read_parquet('{pattern}', hive_partitioning = true) order by 2"
+        return reader.execute(
+            f"select * exclude (ingest_run_id) from read_parquet('{pattern}', hive_partitioning = true) "
+            "order by all"
         ).fetchall()
-    assert [(str(n), r) for n, r in rows] == [("2026-11-20", "r1"), ("2026-11-21", "r3")]
 
 
-def test_exporting_a_night_again_replaces_its_partition(
-    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
-) -> None:
-    _load(con, settings, tmp_path, "2026-11-20", "r1,p1,u1,5,Nice,Works well,2026-11-19,en\n")
-    lake.export_night(settings, "2026-11-20")
-    # a late file of the same night: the partition is rewritten with both rows, never appended to
-    (tmp_path / "late").mkdir()
-    _load(con, settings, tmp_path / "late", "2026-11-20", "r2,p1,u2,4,Ok,Fine,2026-11-19,en\n")
-    con.close()
-    again = lake.export_night(settings, "2026-11-20")
-
-    files = sorted(
-        p.relative_to(settings.home / "lake").as_posix() for p in (settings.home / "lake").rglob("*")
-    )
-    assert again["reviews"] == 2
-    assert files == ["reviews", "reviews/night=2026-11-20", "reviews/night=2026-11-20/part-0.parquet"]
-    part = lake.partition(settings, "reviews", "2026-11-20")
-    with duckdb.connect() as reader:
-        ids = reader.execute(f"select review_id from '{part}' order by 1").fetchall()
-    assert ids == [("r1",), ("r2",)]
+@pytest.fixture
+def two_nights(settings: Settings) -> Settings:
+    _night(settings, "2026-11-20", "r1,p1,alice@example.com,5,Nice,Works well,2026-11-19,en\n"
+           "r2,p1,u2,9,Bad,Too many stars,2026-11-19,en\n")  # fmt: skip
+    _night(settings, "2026-11-21", "r1,p1,alice@example.com,4,Nice,Works well after all,2026-11-19,en\n"
+           "r3,p2,u3,2,Meh,Broke in a week,2026-11-20,en\n")  # fmt: skip
+    return settings
 
 
-def test_the_nights_come_from_the_asset_events() -> None:
-    def event(extra: dict | None) -> types.SimpleNamespace:
-        return types.SimpleNamespace(extra=extra)
+def test_each_loaded_file_becomes_a_file_in_its_nights_partition(two_nights: Settings) -> None:
+    settings = two_nights
+    published = lake.publish_loaded(settings)
 
-    events = {
-        "reviews": [event({"night": "2026-11-21", "rows_loaded": 3}), event({"night": "2026-11-20"})],
-        "seller_feedback": [event({"night": "2026-11-21"}), event(None), event({})],
-    }
-    assert lake.nights_from_events(events) == ["2026-11-20", "2026-11-21"]
-    assert lake.nights_from_events(None) == [] and lake.nights_from_events({}) == []
+    assert published == {"2026-11-20": {"reviews": 1, "quarantine": 1}, "2026-11-21": {"reviews": 2}}
+    con = duckdb.connect()
+    pattern = lake.lake_dir(settings) / "reviews" / "*" / "*.parquet"
+    rows = con.execute(
+        f"select night, review_id, rating, text, reviewer_key from read_parquet('{pattern}', "
+        "hive_partitioning = true) order by night, review_id"
+    ).fetchall()
+    # r1 was edited on the 21st: the warehouse keeps only the new text, the lake keeps both versions
+    assert [(str(n), r, s, t) for n, r, s, t, _ in rows] == [
+        ("2026-11-20", "r1", 5, "Works well"),
+        ("2026-11-21", "r1", 4, "Works well after all"),
+        ("2026-11-21", "r3", 2, "Broke in a week"),
+    ]
+    assert all(len(key) == 32 and "alice" not in key for *_, key in rows)  # salted, never in clear
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as warehouse:
+        keys = {k for (k,) in warehouse.execute("select reviewer_key from reviews").fetchall()}
+    assert {key for *_, key in rows} == keys  # the same hashes as the warehouse
+    quarantine = lake.lake_dir(settings) / "quarantine" / "*" / "*.parquet"
+    (reason,) = con.execute(f"select reason_code from read_parquet('{quarantine}')").fetchall()
+    assert reason == ("bad_rating",)
+    assert not lake.loaded_dir(settings).exists() or not any(lake.loaded_dir(settings).iterdir())
+
+
+def test_publishing_again_and_rerunning_a_night_change_nothing(two_nights: Settings) -> None:
+    settings = two_nights
+    lake.publish_loaded(settings)
+    before = _read(settings, "reviews")
+    files = sorted(lake.lake_dir(settings).rglob("*.parquet"))
+
+    assert lake.publish_loaded(settings) == {}  # nothing waiting
+    rerun = _night(settings, "2026-11-20", "r1,p1,alice@example.com,5,Nice,Works well,2026-11-19,en\n"
+                   "r2,p1,u2,9,Bad,Too many stars,2026-11-19,en\n")  # fmt: skip
+    assert {f["status"] for f in rerun["files"]} == {"skipped"}
+    assert lake.publish_loaded(settings) == {}
+
+    assert _read(settings, "reviews") == before
+    assert sorted(lake.lake_dir(settings).rglob("*.parquet")) == files

@@ -55,6 +55,8 @@ def test_staged_ingest_equals_in_process_ingest(tmp_path: Path, landing: Path) -
     assert a["quarantine"].shape[0] > 0 and a["reviews"].shape[0] > 0
     assert differences(a, b, atol=0) == []
     assert not any((staged.home / "staging" / NIGHT).iterdir())  # the writer cleans up what it loaded
+    # ... and hands every loaded file's rows to the lake export
+    assert len(list((staged.home / "loaded" / NIGHT).glob("*/good.parquet"))) == len(outcome["files"])
 
 
 def test_rerun_of_a_staged_night_skips_every_file(tmp_path: Path, landing: Path) -> None:
