@@ -338,11 +338,15 @@ def load_staged(
     """The writer's half: load one listed file from its staging folder, then remove the folder.
 
     A file whose staging failed, or that was never staged (its task did not finish), is recorded as
-    failed in ``ingest_runs`` and ``BatchError`` is raised, as ``ingest_file`` does.
+    failed in ``ingest_runs`` and ``BatchError`` is raised, as ``ingest_file`` does. When the load itself
+    fails for another reason (the database: a lock, a full disk), the attempt is recorded and rolled
+    back, the staging folder is kept and the database's own error is raised, so that Airflow retries the
+    task (a ``BatchError`` fails it for good).
     """
     checksum, result = _identify(kind, source, Path(path), date.fromisoformat(night))
     folder = _staging_folder(settings, night, result.run_id)
     started, clock = datetime.now(), time.perf_counter()
+    keep = False
     try:
         if _skip_if_loaded(con, result):
             return result
@@ -363,13 +367,20 @@ def load_staged(
             _take_validation(
                 result, meta["rows_read"], ValidationResult(good, quarantined, meta["validation"])
             )
-            _load_checked(con, settings, result, good, quarantined, checksum, started, clock)
+            try:
+                _load_checked(con, settings, result, good, quarantined, checksum, started, clock)
+            except BatchError as exc:
+                if exc.__cause__ is not None and not isinstance(exc.__cause__, ReviewPulseError):
+                    keep = True  # not the file's fault: keep it staged for the retry
+                    raise exc.__cause__ from exc
+                raise
             _hand_to_lake(settings, folder, night)
             return result
         _fail(con, settings, result, checksum, started, clock, error)
         raise error
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _hand_to_lake(settings: Settings, folder: Path, night: str) -> None:

@@ -112,3 +112,39 @@ def test_a_bad_file_and_an_unstaged_file_are_recorded_as_failed(tmp_path: Path) 
         str(folder / "c_never_staged.csv"): "failed",
     }
     assert loaded == [("r1",)] and quarantined == [("bad_rating",)]  # 2 rows read = 1 loaded + 1 quarantined
+
+
+def test_a_database_failure_keeps_the_file_staged_and_raises_for_a_retry(tmp_path: Path) -> None:
+    import duckdb
+
+    from pipeline.ingest import load_staged
+
+    settings = Settings(home=tmp_path / "home", progress=False)
+    folder = settings.landing_path("reviews", "generic_csv", NIGHT)
+    folder.mkdir(parents=True)
+    path = folder / "reviews.csv"
+    path.write_text(
+        "review_id,product_id,reviewer_id,rating,title,text,review_date,language\n"
+        "r1,p1,u1,5,Nice,Works well,2026-11-19,en\n",
+        encoding="utf-8",
+    )
+    (source,) = nightly.list_sources(settings, NIGHT)
+    nightly.validate_source(nightly.ingest_source(settings, source, NIGHT))
+    con = connect(settings)
+    try:
+        con.execute("alter table reviews rename to reviews_elsewhere")  # the load's merge now fails
+        with pytest.raises(duckdb.Error):  # the database's own error: Airflow retries the task
+            load_staged(con, settings, kind="reviews", source="generic_csv", path=str(path), night=NIGHT)
+        assert list((settings.home / "staging" / NIGHT).glob("*/good.parquet"))  # still staged
+        assert con.execute("select status from ingest_runs").fetchall() == [("failed",)]  # on record
+        con.execute("alter table reviews_elsewhere rename to reviews")
+
+        retried = load_staged(
+            con, settings, kind="reviews", source="generic_csv", path=str(path), night=NIGHT
+        )
+        runs = con.execute("select status from ingest_runs order by started_at").fetchall()
+        loaded = con.execute("select review_id from reviews").fetchall()
+    finally:
+        con.close()
+    assert retried.status == "succeeded" and loaded == [("r1",)]
+    assert runs == [("succeeded",)]  # one row per file: the retry's outcome replaced the failed attempt
