@@ -173,17 +173,14 @@ def run_celery(reviews: int, workers: int, landing: Path, env: dict[str, str]) -
         (result,) = stack.wait_for_runs(DAG_ID, 1, timeout=6 * 3600)
         if result.state != "success":
             raise RuntimeError(f"the run failed: {result}\n{stack.log_tail()}")
-        rows = stack._query(
-            "select extract(epoch from end_date - start_date) from dag_run where dag_id = %s and run_id = %s",
-            (DAG_ID, result.run_id),
-        )
+        wall_s = stack.run_seconds(DAG_ID, result.run_id)
     finally:
         stack.stop()
     steps = {
         step: sum(t.duration_s or 0.0 for t in result.tasks if t.task_id in ids)
         for step, ids in STEPS.items()
     }
-    return Measurement(reviews, f"celery, {workers} worker{'s' * (workers > 1)}", float(rows[0][0]), steps,
+    return Measurement(reviews, f"celery, {workers} worker{'s' * (workers > 1)}", wall_s, steps,
                        len(result.tasks))  # fmt: skip
 
 

@@ -12,7 +12,8 @@ and writes that night's report.
 4. `load`: the single writer loads every staged file into DuckDB, quarantine included, and records each
    file in `ingest_runs` (a file that failed to read or validate is recorded as failed). Publishes the
    assets `reviewpulse://warehouse/reviews`, `.../seller_feedback` and `.../survey_responses`, with the
-   night and the rows loaded in the event's extra; DAGs scheduled on them run after every load.
+   night and the rows loaded in the event's extra; DAGs scheduled on them run after every load. Each
+   loaded file is handed to `$REVIEWPULSE_HOME/loaded/`, where `reviewpulse_lake_export` publishes it.
 5. `plan_scoring`: writes the texts that have no score from the current model yet into Parquet shards
    (none when nothing is new or edited, so a rerun encodes nothing).
 6. `score_shard`: one mapped task per shard, in the `reviewpulse_models` pool: sentiment, star estimate

@@ -154,11 +154,6 @@ def promoted_folder(home: Path, model: str) -> Path | None:
     return model_dir(home, model) / version if version else None
 
 
-def resolve(home: Path, model: str, shipped: Path) -> Path:
-    """The folder scoring should use for ``model``: the promoted version's, else the shipped one."""
-    return promoted_folder(home, model) or shipped
-
-
 def current(settings: Settings, model: str) -> Path | None:
     """The promoted folder of ``model`` in this home's registry, or None (the shipped folder is current)."""
     return promoted_folder(settings.home, model)

@@ -274,6 +274,14 @@ class AirflowStack:
             f"{dag_id}: runs not finished in {timeout:.0f} s: {self.runs(dag_id)}\n{self.log_tail()}"
         )
 
+    def run_seconds(self, dag_id: str, run_id: str) -> float:
+        """A finished run's wall time, from its start and end in the metadata DB."""
+        rows = self._query(
+            "select extract(epoch from end_date - start_date) from dag_run where dag_id = %s and run_id = %s",
+            (dag_id, run_id),
+        )
+        return float(rows[0][0])
+
     def result(self, dag_id: str, run_id: str, seconds: float = 0.0) -> DagRunResult:
         row = self._query(
             "select run_type, logical_date, state from dag_run where dag_id = %s and run_id = %s",
