@@ -446,6 +446,7 @@ class TrainModel(StrEnum):
     """The shipped head folders ``reviewpulse train`` can write."""
 
     sentiment_stars = "sentiment-stars"
+    encoder_adapter = "encoder-adapter"
     fake_text = "fake-text"
     fake_signals = "fake-signals"
     themes = "themes"
@@ -460,13 +461,28 @@ def train(
         TrainModel,
         typer.Option(
             "--model",
-            help="Which model: sentiment and stars, the fake-text detectors, the fake-signal weights "
-            "(fitted on Yelp NYC; run after fake-text, whose probabilities are signals), or the theme "
-            "combiner (fitted on the labelled dev set's tune split; --out is the combiner.json to write).",
+            help="Which model: sentiment and stars, the encoder's LoRA adapter (fine-tuned on the "
+            "sentiment, star and fake-text data; wants a GPU; retrain every head after it), the fake-text "
+            "detectors, the fake-signal weights (fitted on Yelp NYC; run after fake-text, whose "
+            "probabilities are signals), or the theme combiner (fitted on the labelled dev set's tune "
+            "split; --out is the combiner.json to write).",
         ),
     ] = TrainModel.sentiment_stars,
+    pack: Annotated[
+        Path | None,
+        typer.Option(
+            help="encoder-adapter only: write the training pack (tokenised data and 4-bit weights, no "
+            "text) to this folder and stop; train it on an accelerator machine with "
+            "`python -m pipeline.scoring.finetune_pack PACK OUT`.",
+        ),
+    ] = None,
 ) -> None:
     """Train heads on the shared data (reproducible: fixed seed, data manifest); see --model."""
+    if model is TrainModel.encoder_adapter:
+        _train_encoder_adapter(out, pack)
+        return
+    if pack is not None:
+        raise _fail("--pack is only for --model encoder-adapter")
     if model is TrainModel.fake_text:
         _train_fake_text(out)
         return
@@ -496,6 +512,48 @@ def train(
     console.print(_metrics_table(rows, "Held-out test metrics"))
     console.print(
         f"Heads {result.version} written to [bold]{result.folder}[/]; model card {card}", soft_wrap=True
+    )
+
+
+def _train_encoder_adapter(out: Path | None, pack: Path | None) -> None:
+    """``train --model encoder-adapter``: fine-tune the LoRA adapter here, or only write its pack."""
+    import shutil
+    import tempfile
+
+    import torch
+
+    from pipeline.scoring.finetune_pack import build_pack, run_pack
+    from pipeline.settings import DEFAULT_ENCODER_ADAPTER
+
+    settings = Settings.from_env()
+    try:
+        if pack is not None:
+            with console.status("Tokenising the training data and packing the encoder…"):
+                spec = build_pack(settings, pack)
+            console.print(f"Pack of {spec['rows']} texts written to [bold]{pack}[/]", soft_wrap=True)
+            return
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        if device == "cpu":
+            console.print("[yellow]No GPU here: fine-tuning on the CPU takes hours. --pack writes what an "
+                          "accelerator machine needs instead.[/]")  # fmt: skip
+        settings.models_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=settings.models_dir, prefix="adapter-") as tmp:
+            build_pack(settings, Path(tmp) / "pack")
+            result = run_pack(Path(tmp) / "pack", Path(tmp) / "out", device_name=device)
+            target = out or DEFAULT_ENCODER_ADAPTER
+            target.mkdir(parents=True, exist_ok=True)
+            for item in (Path(tmp) / "out" / "encoder-adapter").iterdir():
+                shutil.copy2(item, target / item.name)
+            shutil.copy2(Path(tmp) / "out" / "finetune_metrics.json", target / "finetune_metrics.json")
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    for stage in ("frozen", "adapted"):
+        rows = result[stage]["by_language"]
+        console.print(_metrics_table(rows, f"Held-out test metrics, {stage} encoder (heads refitted)"))
+    console.print(
+        f"Adapter written to [bold]{target}[/]. The heads were trained on the previous encoder: retrain "
+        "sentiment-stars, fake-text, themes and fake-signals (in that order).",
+        soft_wrap=True,
     )
 
 

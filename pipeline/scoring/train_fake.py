@@ -35,7 +35,7 @@ from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from pipeline.errors import ReviewPulseError
-from pipeline.scoring.encoder import PREFIX, load_encoder
+from pipeline.scoring.encoder import PREFIX, describe, load_encoder
 from pipeline.scoring.fake_text import FakeTextDetector
 from pipeline.scoring.heads import LinearHead, load_heads
 from pipeline.scoring.ngram import NgramConfig, fit_ngram, sigmoid
@@ -322,8 +322,9 @@ def train_fake_text(settings: Settings, out_dir: Path = DEFAULT_MODEL_DIR,
     spec_json = {
         "version": version, "heads": [s.name for s in DETECTORS], "encoder": encoder.version,
         "prefix": PREFIX,
-        "method": "frozen encoder + logistic regression on the embedding, hashed n-gram logistic "
-                  "regression on the text, stacked by a logistic regression over both log-odds",
+        "method": f"{describe(encoder.version)} + logistic regression on the embedding, hashed "
+                  "n-gram logistic regression on the text, stacked by a logistic regression over both "
+                  "log-odds",
         "seed": SEED, "folds": FOLDS, "embedding_c_grid": list(EMBEDDING_C_GRID),
         "ngram_c_grids": {s.name: list(s.ngram_c_grid) for s in DETECTORS},
     }  # fmt: skip

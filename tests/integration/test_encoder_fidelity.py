@@ -68,8 +68,9 @@ def _reference(engine: Path, mode: str, texts: list[str]) -> list[str]:
 
 @pytest.fixture(scope="session")
 def converted(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Settings:
-    """Settings on the session's fresh models cache, so the conversion itself runs in this test session."""
-    return Settings(home=tmp_path_factory.mktemp("home"), models_dir=models_dir)
+    """Settings on the session's fresh models cache, so the conversion itself runs in this test session;
+    the plain converted encoder, without the shipped adapter (``test_encoder_adapter.py``)."""
+    return Settings(home=tmp_path_factory.mktemp("home"), models_dir=models_dir, encoder_adapter=None)
 
 
 @pytest.fixture(scope="session")

