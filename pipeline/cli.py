@@ -545,6 +545,7 @@ def _train_encoder_adapter(out: Path | None, pack: Path | None) -> None:
             for item in (Path(tmp) / "out" / "encoder-adapter").iterdir():
                 shutil.copy2(item, target / item.name)
             shutil.copy2(Path(tmp) / "out" / "finetune_metrics.json", target / "finetune_metrics.json")
+            shutil.copy2(Path(tmp) / "pack" / "data_manifest.json", target / "data_manifest.json")
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
     for stage in ("frozen", "adapted"):

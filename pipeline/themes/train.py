@@ -144,11 +144,11 @@ def _split_metrics(
 def dev_evidence(settings: Settings) -> tuple[ThemeModel, pd.DataFrame, Evidence]:
     """The shipped theme model, the labelled dev set (read from the shared data) and its evidence."""
     from pipeline.scoring.service import open_scorer
-    from pipeline.themes.apply import load_theme_model
+    from pipeline.themes.apply import load_theme_model, sentence_settings
     from pipeline.themes.devset import load_devset
 
     dev = load_devset(settings.shared_data_dir).reset_index(drop=True)
-    scorer = open_scorer(settings)
+    scorer = open_scorer(sentence_settings(settings))
     try:
         model = load_theme_model(settings, scorer.encoder, scorer.store)
         return model, dev, evidence(model, scorer.encoder, scorer.store, dev)

@@ -157,3 +157,32 @@ def test_cli_writes_the_training_pack_of_the_shared_data(
     assert len(offsets) == len(rows) + 1
     size = sum(p.stat().st_size for p in (tmp_path / "pack").iterdir())
     assert size < 40 * 2**20  # small enough to send to an accelerator machine
+
+
+def test_scoring_refuses_heads_trained_on_another_encoder(tmp_path: Path, models_dir: Path) -> None:
+    """The shipped heads were fitted on the adapted encoder; the plain one would score silently wrong."""
+    from pipeline.errors import ReviewPulseError
+    from pipeline.scoring.service import open_scorer
+
+    settings = Settings(home=tmp_path / "h", models_dir=models_dir, encoder_adapter=None, progress=False)
+    with pytest.raises(ReviewPulseError, match="trained on encoder .*\\+lora-.*REVIEWPULSE_ENCODER_ADAPTER"):
+        open_scorer(settings)
+
+
+def test_themes_encode_sentences_with_the_plain_encoder_and_their_own_sentiment_head(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    from pipeline.scoring.service import open_scorer
+    from pipeline.themes.apply import sentence_settings, sentiment_folder, theme_version
+
+    settings = Settings(home=tmp_path / "h", models_dir=models_dir, progress=False)
+    sentences = sentence_settings(settings)
+    assert sentences.encoder_adapter is None
+    assert sentences.heads_dirs == (sentiment_folder(settings),)
+    scorer = open_scorer(sentences)  # the sentence head matches the plain encoder, so this loads
+    try:
+        assert "+lora-" not in scorer.encoder.version
+        assert read_spec(sentiment_folder(settings))["encoder"] == scorer.encoder.version
+    finally:
+        scorer.close()
+    assert "+lora-" not in theme_version(settings)

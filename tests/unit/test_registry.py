@@ -221,7 +221,8 @@ def test_promoting_sentiment_heads_changes_the_scoring_folders_and_the_scores_mo
     assert after.heads_dirs == (folder, DEFAULT_HEADS[1])  # fake-text stays the shipped one
     assert heads_version(*after.heads_dirs) != shipped_version  # review_scores.model_version changes
     assert "sentiment-stars-0badc0de" in heads_version(*after.heads_dirs)
-    assert "sentiment-stars-0badc0de" in theme_version(after)  # sentences get their sentiment from it
+    # sentences keep the theme model's own sentiment head: a review-level promotion re-themes nothing
+    assert theme_version(after) == theme_version(settings)
 
 
 def test_environment_overrides_win_over_the_registry(settings: Settings, env: dict[str, str]) -> None:
