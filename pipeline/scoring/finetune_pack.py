@@ -8,7 +8,7 @@ send (a few tens of MB):
   specials, 512-token head + tail cut), with the vocabulary renumbered to the ids in use;
 * ``rows.parquet``: per text its source, dataset, language, split and labels (no text);
 * ``weights.npz`` + ``config.json``: the encoder's own 4-bit blocks (only the embedding rows in use),
-  dequantised on arrival by ``convert.dequantize_q4``, so the weights are bit-for-bit the converted ones.
+  dequantised on arrival by the converter's own ``state_dict``, so the weights are the converted ones.
 
 ``run_pack`` (``python -m pipeline.scoring.finetune_pack PACK OUT``) then measures the frozen encoder,
 trains the adapter (``finetune.py``), measures the adapted one the same way on the same splits, and
@@ -28,10 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.scoring.convert import dequantize_q4
-
 TASKS = ("sentiment", "stars", "deceptive", "generated")
-_Q4 = 1
 
 
 def training_rows(settings: Any) -> pd.DataFrame:
@@ -114,39 +111,25 @@ def write_pack(rows: pd.DataFrame, encoder: Any, model_file: Path, out: Path) ->
 
 
 def load_pack_model(pack: Path) -> Any:
-    """The pack's encoder as a transformers ``BertModel`` (float32, eval mode)."""
+    """The pack's encoder as a transformers ``BertModel`` (float32, eval mode), named and dequantised by
+    the converter's own ``state_dict``."""
     import torch
     from transformers import BertConfig, BertModel
 
+    from pipeline.scoring.convert import PackedE5, state_dict
+
     spec = json.loads((pack / "config.json").read_text(encoding="utf-8"))
     config = spec["bert_config"]
-    h, ff = config["hidden_size"], config["intermediate_size"]
-    model = BertModel(BertConfig(**config), add_pooling_layer=False)
     raw = np.load(pack / "weights.npz")
-    names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-             "ao": "attention.output.dense", "aln": "attention.output.LayerNorm", "fi": "intermediate.dense",
-             "fo": "output.dense", "oln": "output.LayerNorm"}  # fmt: skip
-    shapes = {"q": (h, h), "k": (h, h), "v": (h, h), "ao": (h, h), "fi": (ff, h), "fo": (h, ff)}
-
-    def tensor(name: str, shape: tuple[int, ...]) -> torch.Tensor:
-        data = raw[name]
-        if spec["dtypes"][name] == _Q4:
-            return torch.from_numpy(dequantize_q4(data, shape[0], shape[1]))
-        return torch.from_numpy(np.frombuffer(data.tobytes(), dtype="<f4").reshape(shape).copy())
-
-    state = {
-        "embeddings.word_embeddings.weight": tensor("emb.word", (config["vocab_size"], h)),
-        "embeddings.position_embeddings.weight": tensor("emb.pos", (config["max_position_embeddings"], h)),
-        "embeddings.token_type_embeddings.weight": tensor("emb.type", (config["type_vocab_size"], h)),
-        "embeddings.LayerNorm.weight": tensor("emb.ln.w", (h,)),
-        "embeddings.LayerNorm.bias": tensor("emb.ln.b", (h,)),
-    }
-    for layer in range(config["num_hidden_layers"]):
-        for short, hf in names.items():
-            out_dim = shapes[short][0] if short in shapes else h
-            weight_shape = shapes.get(short, (h,))
-            state[f"encoder.layer.{layer}.{hf}.weight"] = tensor(f"l{layer}.{short}.w", weight_shape)
-            state[f"encoder.layer.{layer}.{hf}.bias"] = tensor(f"l{layer}.{short}.b", (out_dim,))
+    packed = PackedE5(
+        hidden=config["hidden_size"], layers=config["num_hidden_layers"], heads=config["num_attention_heads"],
+        ffn=config["intermediate_size"], vocab=config["vocab_size"],
+        max_positions=config["max_position_embeddings"], type_vocab=config["type_vocab_size"],
+        eps=config["layer_norm_eps"], pieces=[], scores=[], special={},
+        normalisation={}, tensors={name: (spec["dtypes"][name], raw[name]) for name in raw.files},
+    )  # fmt: skip
+    model = BertModel(BertConfig(**config), add_pooling_layer=False)
+    state = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state_dict(packed).items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if [m for m in missing if "position_ids" not in m] or unexpected:
         raise RuntimeError(f"pack weights do not fit BertModel: missing {missing}, unexpected {unexpected}")

@@ -36,8 +36,10 @@ DAG_ID = "reviewpulse_nightly"
 # more about the executors.
 DEMO_START = "2026-11-20"
 NIGHTS = ("2026-11-21", "2026-11-22")
-# Embeddings of a text can differ in the last bits between two processes that batch it differently.
-ATOL = 1e-4
+# Embeddings of a text can differ in the last bits between two processes that batch it differently, and
+# the marts round averages to 3 decimals, so such a difference can tip the last rounded digit (seen:
+# mart_sentiment.avg_stars_pred 3.942 vs 3.943). One unit of that digit is what the comparison allows.
+ATOL = 1.1e-3
 
 
 @dataclass
