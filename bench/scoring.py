@@ -61,11 +61,13 @@ def _accuracy(frame: pd.DataFrame, out: dict[str, np.ndarray]) -> tuple[float, f
 def naive(settings: Settings, frame: pd.DataFrame) -> tuple[float, dict[str, np.ndarray]]:
     from transformers import pipeline
 
-    from pipeline.scoring.encoder import prepare_encoder
+    from pipeline.scoring.encoder import model_version, prepare_encoder, with_adapter
 
     heads = {h.name: h for h in load_heads(*settings.heads_dirs).heads}
-    extractor = pipeline("feature-extraction", model=prepare_encoder(settings), framework="pt", device="cpu",
+    reference = prepare_encoder(settings)
+    extractor = pipeline("feature-extraction", model=reference, framework="pt", device="cpu",
                          model_kwargs={"add_pooling_layer": False})  # fmt: skip
+    with_adapter(extractor.model, model_version(reference), settings.encoder_adapter)  # the same weights
     out: dict[str, np.ndarray] = {}
     start = time.perf_counter()
     for task in ("sentiment", "stars"):  # one pipeline pass per task, as a first version would do
