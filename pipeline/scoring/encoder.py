@@ -124,11 +124,9 @@ def with_adapter(model: Any, version: str, folder: Path | None) -> str:
 
     if folder is None or (folder == DEFAULT_ENCODER_ADAPTER and not (folder / ADAPTER_SPEC).exists()):
         return version
-    base = (
-        json.loads((folder / ADAPTER_SPEC).read_text(encoding="utf-8")).get("base_encoder")
-        if (folder / ADAPTER_SPEC).exists()
-        else None
-    )
+    if not (folder / ADAPTER_SPEC).exists():
+        raise ReviewPulseError(f"{folder} is not an encoder adapter: {ADAPTER_SPEC} is missing")
+    base = json.loads((folder / ADAPTER_SPEC).read_text(encoding="utf-8")).get("base_encoder")
     if base != version:
         if folder == DEFAULT_ENCODER_ADAPTER:
             return version

@@ -123,6 +123,9 @@ def test_a_partial_adapter_folder_is_a_clear_error(tmp_path: Path) -> None:
     (folder / "adapter.safetensors").unlink()
     with pytest.raises(ReviewPulseError, match="not an encoder adapter"):
         with_adapter(tiny_bert(), "tiny-v1", folder)
+    (folder / "adapter.json").unlink()
+    with pytest.raises(ReviewPulseError, match="not an encoder adapter: adapter.json is missing"):
+        with_adapter(tiny_bert(), "tiny-v1", folder)
 
 
 def test_adapter_setting() -> None:
