@@ -408,9 +408,10 @@ def score(
     lists the complaint themes (semicolon-separated taxonomy ids) found in the row's sentences.
     """
     from pipeline.fake.signals import FakeConfig
+    from pipeline.scoring.encoder import load_encoder
     from pipeline.scoring.score import score_file
     from pipeline.scoring.service import open_scorer
-    from pipeline.themes.apply import load_theme_model
+    from pipeline.themes.apply import load_theme_model, sentence_settings
     from pipeline.warehouse import sql_text
 
     settings = Settings.from_env()
@@ -418,7 +419,9 @@ def score(
         fakes = FakeConfig.load(settings.fake_signals_path)
         with console.status("Loading the encoder and heads…"):
             scorer = open_scorer(settings, threads=threads)
-            themes = load_theme_model(settings, scorer.encoder, scorer.store)
+            # sentences have their own encoder (no adapter, see sentence_settings); the cache is shared
+            sentence_encoder = load_encoder(sentence_settings(settings))
+            themes = load_theme_model(settings, sentence_encoder, scorer.store)
         with _progress() as progress:
             task = progress.add_task(f"Scoring {input.name}", total=scorer.count_rows(input))
             try:
@@ -434,6 +437,7 @@ def score(
                     sql=lambda name: sql_text(settings, name),
                     themes=themes,
                     sentences_path=sentences,
+                    theme_encoder=sentence_encoder,
                 )
             finally:
                 scorer.close()

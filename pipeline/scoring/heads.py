@@ -141,6 +141,17 @@ class HeadSet:
     def columns(self) -> tuple[str, ...]:
         return tuple(c for head in self.heads for c in head.columns)
 
+    def require_encoder(self, encoder_version: str, what: str) -> None:
+        """Refuse to run on embeddings of another encoder than the heads were trained on (an int8 run
+        of that encoder is allowed: it is measured as the same model, quantised)."""
+        trained_on = self.meta.get("encoder")
+        if trained_on and trained_on != encoder_version.removesuffix("-int8"):
+            raise ReviewPulseError(
+                f"{what} were trained on encoder {trained_on}, but the encoder in use is {encoder_version}: "
+                "retrain them (reviewpulse train) or set REVIEWPULSE_ENCODER / REVIEWPULSE_ENCODER_ADAPTER "
+                "to the encoder they were trained on"
+            )
+
 
 def read_spec(folder: Path) -> dict[str, Any]:
     """A model folder's ``heads.json``."""

@@ -119,6 +119,7 @@ def score_file(
     sql: Callable[[str], str] | None = None,
     themes: ThemeModel | None = None,
     sentences_path: Path | None = None,
+    theme_encoder: Encoder | None = None,
 ) -> int:
     """Score every review of ``input_path`` into ``output_path``, chunk by chunk; returns rows written.
 
@@ -131,6 +132,8 @@ def score_file(
 
     With ``themes`` (the theme model) each row gets ``themes``, the complaint themes of its sentences;
     ``sentences_path`` (CSV or Parquet) then receives one row per sentence, with its own sentiment.
+    Sentences are encoded by ``theme_encoder`` (the encoder the theme model was loaded with; default
+    ``encoder``).
     """
     parquet = output_path.suffix.lower() == ".parquet"
     if not parquet and output_path.suffix.lower() != ".csv":
@@ -161,7 +164,7 @@ def score_file(
                         titles = chunk["title"] if "title" in chunk else [None] * len(chunk)
                         texts = [unit_text(t, x) for t, x in zip(titles, chunk["text"], strict=True)]
                         units = split_texts(texts, scored["language"].tolist())
-                        themed = theme_sentences(themes, encoder, store, units)
+                        themed = theme_sentences(themes, theme_encoder or encoder, store, units)
                         scored["themes"] = row_themes(themed, len(scored), themes.taxonomy.ids)
                         if sentence_writer is not None:
                             sentence_writer.write(_sentence_rows(themed, scored["review_id"]))

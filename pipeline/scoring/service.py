@@ -8,7 +8,6 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from pipeline.errors import ReviewPulseError
 from pipeline.scoring.encoder import Encoder, load_encoder
 from pipeline.scoring.engine import EmbeddingStore
 from pipeline.scoring.heads import HeadSet, load_heads
@@ -39,13 +38,7 @@ def open_scorer(settings: Settings, *, threads: int | None = None) -> Scorer:
         settings = replace(settings, torch_threads=threads)
     heads = load_heads(*settings.heads_dirs)
     encoder = load_encoder(settings)
-    trained_on = heads.meta.get("encoder")
-    if trained_on and trained_on != encoder.version.removesuffix("-int8"):
-        raise ReviewPulseError(
-            f"the heads ({', '.join(map(str, settings.heads_dirs))}) were trained on encoder {trained_on}, "
-            f"but the configured encoder is {encoder.version}: retrain them (reviewpulse train) or set "
-            "REVIEWPULSE_ENCODER / REVIEWPULSE_ENCODER_ADAPTER to the encoder they were trained on"
-        )
+    heads.require_encoder(encoder.version, f"the heads ({', '.join(map(str, settings.heads_dirs))})")
     try:
         store: EmbeddingStore | None = EmbeddingStore(
             settings.models_dir / "embedding-cache.duckdb", encoder.dim

@@ -83,13 +83,15 @@ def theme_version(settings: Settings) -> str:
 
 def load_theme_model(settings: Settings, encoder: Encoder, store: EmbeddingStore | None) -> ThemeModel:
     """Taxonomy, combiner, sentiment head, and the examples' embeddings (encoded once, then cached)."""
+    sentiment = load_heads(sentiment_folder(settings))
+    sentiment.require_encoder(encoder.version, "the theme model's sentence head and combiner")
     taxonomy = Taxonomy.load(settings.taxonomy_path)
     texts, index, complaint = example_texts(taxonomy)
     vectors = np.concatenate(list(encode(encoder, texts, store=store)))
     return ThemeModel(
         taxonomy=taxonomy,
         combiner=Combiner.load(combiner_path(settings)),
-        sentiment=load_heads(sentiment_folder(settings)),
+        sentiment=sentiment,
         prototypes=Prototypes(_unit(vectors), index, complaint),
         version=theme_version(settings),
     )
@@ -133,7 +135,10 @@ def theme_sentences(
     model: ThemeModel, encoder: Encoder, store: EmbeddingStore | None, sentences: pd.DataFrame,
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    """Add sentiment, themes and theme scores to a frame of sentences (``sentence``, ``language``)."""
+    """Add sentiment, themes and theme scores to a frame of sentences (``sentence``, ``language``).
+
+    ``encoder`` must be the one the model was loaded with (``sentence_settings``'s plain encoder)."""
+    model.sentiment.require_encoder(encoder.version, "the theme model's sentence head and combiner")
     out = sentences.copy()
     texts = out["sentence"].astype(str).tolist()
     if not texts:

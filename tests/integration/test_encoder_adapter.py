@@ -186,3 +186,16 @@ def test_themes_encode_sentences_with_the_plain_encoder_and_their_own_sentiment_
     finally:
         scorer.close()
     assert "+lora-" not in theme_version(settings)
+
+
+def test_the_theme_model_refuses_the_adapted_encoder(
+    adapted: Encoder, tmp_path: Path, models_dir: Path
+) -> None:
+    """`reviewpulse score` once fed the review encoder to the theme model: its sentence head, combiner and
+    example complaints belong to the plain encoder, so that mix is refused wherever it is attempted."""
+    from pipeline.errors import ReviewPulseError
+    from pipeline.themes.apply import load_theme_model
+
+    settings = Settings(home=tmp_path / "h", models_dir=models_dir, progress=False)
+    with pytest.raises(ReviewPulseError, match="theme model's sentence head .* encoder in use is .*\\+lora-"):
+        load_theme_model(settings, adapted, None)
