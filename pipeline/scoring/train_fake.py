@@ -35,7 +35,7 @@ from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from pipeline.errors import ReviewPulseError
-from pipeline.scoring.encoder import PREFIX, describe, load_encoder
+from pipeline.scoring.encoder import PREFIX, describe, is_adapted, load_encoder
 from pipeline.scoring.fake_text import FakeTextDetector
 from pipeline.scoring.heads import LinearHead, load_heads
 from pipeline.scoring.model_card import encoder_note
@@ -407,7 +407,7 @@ def write_fake_model_card(folder: Path = DEFAULT_MODEL_DIR) -> Path:
         # With the adapter, the encoder was fine-tuned on this detector's train split: cross-validation
         # over train + dev (and the stack fitted on its out-of-fold log-odds) sees embeddings tuned on
         # those very labels, so only the test split is an unbiased estimate.
-        adapted = "+lora-" in spec["encoder"]
+        adapted = is_adapted(spec["encoder"])
         cv_ok = adapted or cv["accuracy"] >= TARGETS[d.name]
         reached = "met" if test["accuracy"] >= TARGETS[d.name] and cv_ok else "not met"
         cv_caveat = (
