@@ -45,7 +45,12 @@ class LinearHead:
         return ((embeddings - self.mean) / self.scale) @ self.coef.T + self.intercept
 
     def proba(self, embeddings: np.ndarray) -> np.ndarray:
-        return softmax(self.logits(embeddings))
+        """Class probabilities ``[n, classes]``; a binary head (one column of log-odds) gives two columns,
+        ``[p(0), p(1)]``, as scikit-learn's ``predict_proba`` does."""
+        logits = self.logits(embeddings)
+        if logits.shape[1] == 1:
+            return softmax(np.hstack([np.zeros_like(logits), logits]))
+        return softmax(logits)
 
     def save(self, path: Path) -> None:
         f32 = np.float32

@@ -120,6 +120,20 @@ def test_heads_give_probabilities_and_stars_in_range() -> None:
     assert set(out["sentiment"]) <= {"negative", "neutral", "positive"}
 
 
+def test_a_binary_linear_head_gives_both_class_probabilities() -> None:
+    """One column of log-odds (scikit-learn's binary coef_) is p(1) = sigmoid(z), not a one-class softmax."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 8))
+    y = (x[:, 0] + 0.5 * rng.normal(size=200) > 0).astype(int)
+    model = LogisticRegression().fit(x, y)
+    head = LinearHead(model.coef_, model.intercept_, np.zeros(8), np.ones(8))
+    p = head.proba(x[:20])
+    assert p.shape == (20, 2)
+    np.testing.assert_allclose(p, model.predict_proba(x[:20]), atol=1e-9)
+
+
 def test_score_file_writes_one_row_per_review_id(tiny: CountingEncoder, tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     pd.DataFrame(
