@@ -30,6 +30,11 @@ and writes that night's report.
 13. `write_report`: writes `$REVIEWPULSE_HOME/reports/<night>/` (HTML, CSV/Parquet, keyword CSVs).
    Publishes the asset `reviewpulse://reports`.
 
+**Model versions.** `pin_models`, at the start of the run, resolves the model folders (the heads and
+the theme combiner: the registry's promoted versions, else the shipped ones) once, and every step from
+`plan_scoring` on runs on them: a model the weekly retrain promotes while a night runs is used from the
+next night on, never for part of one.
+
 **Concurrency.** DuckDB takes one writer at a time: every task that writes the warehouse runs in the
 one-slot `reviewpulse_warehouse` pool (across all DAGs and runs); the parallel tasks (`ingest_source`,
 `validate_source`, `score_shard`) write files under `$REVIEWPULSE_HOME`, which every worker must share,
@@ -146,87 +151,87 @@ def reviewpulse_nightly() -> None:
             outlet_events[asset].extra = {"night": night, "rows_loaded": outcome["kinds"].get(kind, 0)}
         return outcome
 
+    @task
+    def pin_models() -> dict[str, str]:
+        """The model folders the whole run uses, resolved once at its start (see pipeline.nightly)."""
+        from pipeline import nightly
+        from pipeline.settings import Settings
+
+        return nightly.pin_models(Settings.from_env())
+
     @task(pool=WAREHOUSE_POOL)  # reads pending texts from DuckDB: never beside the writer
-    def plan_scoring(ds: str | None = None) -> list[str]:
+    def plan_scoring(models: dict[str, str], ds: str | None = None) -> list[str]:
         """Shards of texts without a score from the current model (an empty list when nothing is new)."""
         from pipeline import nightly
-        from pipeline.settings import Settings
 
-        return nightly.plan_scoring(Settings.from_env(), _night(ds))
+        return nightly.plan_scoring(nightly.night_settings(models), _night(ds))
 
     @task(pool=MODELS_POOL)
-    def score_shard(shard: str) -> str:
+    def score_shard(models: dict[str, str], shard: str) -> str:
         """Score one shard into a Parquet file; shards run in parallel and never touch the warehouse."""
         from pipeline import nightly
-        from pipeline.settings import Settings
 
-        return nightly.score_shard(Settings.from_env(), shard)
+        return nightly.score_shard(nightly.night_settings(models), shard)
 
     @task(trigger_rule="none_failed", pool=WAREHOUSE_POOL)
-    def merge_scores(scored: list[str] | None = None, ds: str | None = None) -> int:
+    def merge_scores(models: dict[str, str], scored: list[str] | None = None, ds: str | None = None) -> int:
         """The single writer: load every scored shard into review_scores; returns rows added."""
         from pipeline import nightly
-        from pipeline.settings import Settings
 
-        return nightly.merge_scores(Settings.from_env(), _night(ds), list(scored or []))
+        return nightly.merge_scores(nightly.night_settings(models), _night(ds), list(scored or []))
 
     @task(trigger_rule="none_failed", pool=WAREHOUSE_POOL)
-    def detect_fakes(ds: str | None = None) -> dict[str, Any]:
+    def detect_fakes(models: dict[str, str], ds: str | None = None) -> dict[str, Any]:
         """Fake-review signals over the whole warehouse; changed scores are added to fake_scores."""
         from pipeline import nightly
-        from pipeline.settings import Settings
 
-        return nightly.detect_fakes(Settings.from_env(), _night(ds))
+        return nightly.detect_fakes(nightly.night_settings(models), _night(ds))
 
     @task(trigger_rule="none_failed", pool=WAREHOUSE_POOL)
-    def assign_themes(ds: str | None = None) -> dict[str, Any]:
+    def assign_themes(models: dict[str, str], ds: str | None = None) -> dict[str, Any]:
         """Sentences, their sentiment and complaint themes for every new or changed text."""
         from pipeline import nightly
-        from pipeline.settings import Settings
 
-        return nightly.assign_themes(Settings.from_env(), _night(ds))
+        return nightly.assign_themes(nightly.night_settings(models), _night(ds))
 
     @task(trigger_rule="none_failed", pool=WAREHOUSE_POOL)
-    def discover_emerging(ds: str | None = None) -> dict[str, Any]:
+    def discover_emerging(models: dict[str, str], ds: str | None = None) -> dict[str, Any]:
         """Emerging complaint themes from negative sentences no taxonomy theme covers."""
         from pipeline import nightly
-        from pipeline.settings import Settings
 
-        return nightly.discover_emerging(Settings.from_env(), _night(ds))
+        return nightly.discover_emerging(nightly.night_settings(models), _night(ds))
 
     @task(trigger_rule="none_failed", pool=WAREHOUSE_POOL)
-    def build_marts(ds: str | None = None) -> list[str]:
+    def build_marts(models: dict[str, str], ds: str | None = None) -> list[str]:
         """Rebuild the mart tables as of the night; returns the names of the marts built."""
         from pipeline import nightly
-        from pipeline.settings import Settings
 
-        return nightly.build_marts(Settings.from_env(), _night(ds))
+        return nightly.build_marts(nightly.night_settings(models), _night(ds))
 
     @task(trigger_rule="none_failed", pool=WAREHOUSE_POOL)
-    def build_keywords(ds: str | None = None) -> int:
+    def build_keywords(models: dict[str, str], ds: str | None = None) -> int:
         """Keyword phrases per product, category and language; returns rows written."""
         from pipeline import nightly
-        from pipeline.settings import Settings
 
-        return nightly.build_keywords(Settings.from_env(), _night(ds))
+        return nightly.build_keywords(nightly.night_settings(models), _night(ds))
 
     @task(pool=WAREHOUSE_POOL, outlets=[REPORTS])
-    def write_report(ds: str | None = None) -> str:
+    def write_report(models: dict[str, str], ds: str | None = None) -> str:
         """Write the night's report and return its folder."""
         from pipeline import nightly
-        from pipeline.settings import Settings
 
-        return str(nightly.write_report(Settings.from_env(), _night(ds)))
+        return str(nightly.write_report(nightly.night_settings(models), _night(ds)))
 
+    models = pin_models()
     sources = list_sources()
     loaded = load(sources)
     validate_source.expand(staged=ingest_source.expand(source=sources)) >> loaded
-    shards = plan_scoring()
+    shards = plan_scoring(models)
     loaded >> shards
-    merged = merge_scores(score_shard.expand(shard=shards))
-    marts = build_marts()
-    merged >> detect_fakes() >> assign_themes() >> discover_emerging() >> marts
-    marts >> build_keywords() >> write_report()
+    merged = merge_scores(models, score_shard.partial(models=models).expand(shard=shards))
+    marts = build_marts(models)
+    merged >> detect_fakes(models) >> assign_themes(models) >> discover_emerging(models) >> marts
+    marts >> build_keywords(models) >> write_report(models)
 
 
 reviewpulse_nightly()

@@ -1,7 +1,8 @@
 """The nightly job as plain functions; the CLI (``reviewpulse run``) and the Airflow DAG both call these.
 
     list_landing_files -> ingest_landing_file (each file, in this process)
-        (Airflow: list_sources -> ingest_source, validate_source (each source) -> load_sources, one writer)
+        (Airflow: list_sources -> ingest_source, validate_source (each source) -> load_sources, one writer;
+        pin_models at the start, whose folders every later step uses: ``night_settings``)
         -> plan_scoring -> score_shard (each shard) -> merge_scores -> detect_fakes -> assign_themes
         -> discover_emerging -> build_marts -> build_keywords -> write_report
 
@@ -11,7 +12,8 @@ rerun of a night gives the same warehouse and the same report.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -124,6 +126,34 @@ def load_sources(settings: Settings, night: str, sources: list[dict[str, Any]]) 
     finally:
         con.close()
     return out
+
+
+# The settings a nightly run pins at its start: the model folders the registry may change under it.
+PINNED_MODELS = ("REVIEWPULSE_HEADS", "REVIEWPULSE_THEMES_COMBINER")
+
+
+def pin_models(settings: Settings) -> dict[str, str]:
+    """The model folders a night runs on, resolved once (the registry's promoted versions, else the shipped
+    or configured ones), as ``REVIEWPULSE_*`` values for ``night_settings``.
+
+    Each task of a run reads its settings in its own process; without this, a promotion by the weekly
+    retrain while a night runs would score some shards, or the themes, with one version and the rest with
+    another. Registry version folders are never deleted, so the pinned paths stay valid for reruns.
+    """
+    from pipeline.themes.apply import combiner_path
+
+    return {
+        "REVIEWPULSE_HEADS": os.pathsep.join(str(folder.resolve()) for folder in settings.heads_dirs),
+        "REVIEWPULSE_THEMES_COMBINER": str(combiner_path(settings).resolve()),
+    }
+
+
+def night_settings(models: Mapping[str, str], env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the worker's environment (``env``, default ``os.environ``) with a run's pinned models."""
+    unknown = set(models) - set(PINNED_MODELS)
+    if unknown:
+        raise ConfigError(f"not model settings a night pins: {sorted(unknown)}")
+    return Settings.from_env({**(os.environ if env is None else env), **models})
 
 
 def plan_scoring(settings: Settings, night: str) -> list[str]:

@@ -18,6 +18,8 @@ from typing import Any
 import pendulum
 import pytest
 
+from pipeline.nightly import night_settings as real_night_settings
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAGS_DIR = REPO_ROOT / "dags"
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
@@ -167,6 +169,17 @@ def test_nightly_midnight_run_loads_the_day_that_ended(nightly: Any) -> None:
 def test_nightly_tasks_and_dependencies(nightly: Any) -> None:
     downstream = {task.task_id: sorted(task.downstream_task_ids) for task in nightly.tasks}
     assert downstream == {
+        "pin_models": [
+            "assign_themes",
+            "build_keywords",
+            "build_marts",
+            "detect_fakes",
+            "discover_emerging",
+            "merge_scores",
+            "plan_scoring",
+            "score_shard",
+            "write_report",
+        ],
         "list_sources": ["ingest_source", "load"],
         "ingest_source": ["validate_source"],
         "validate_source": ["load"],
@@ -256,6 +269,13 @@ class FakeNightly(types.ModuleType):
         super().__init__("pipeline.nightly")
         self.calls: list[tuple[str, Any, dict[str, Any]]] = []
 
+    def pin_models(self, settings: Any) -> dict[str, str]:
+        self.calls.append(("pin_models", settings, {}))
+        return {"REVIEWPULSE_HEADS": "/registry/sentiment-stars/v1"}
+
+    def night_settings(self, models: dict[str, str]) -> Any:
+        return real_night_settings(models)  # the real one: what the tasks get is under test
+
     def list_sources(self, settings: Any, night: str) -> list[dict[str, Any]]:
         self.calls.append(("list_sources", settings, {"night": night}))
         return [{"kind": "reviews", "source": "shop_csv", "paths": ["/landing/a.csv"]}]
@@ -338,19 +358,20 @@ def test_each_task_calls_its_pipeline_function_with_the_logical_date(
     nightly: Any, fake_nightly: FakeNightly, tmp_path: Path
 ) -> None:
     events = FakeOutletEvents()
+    models = _body(nightly, "pin_models")()
     sources = _body(nightly, "list_sources")(ds="2026-11-20")
     staged = _body(nightly, "ingest_source")(sources[0], ds="2026-11-20")
     validated = _body(nightly, "validate_source")(staged)
     loaded = _body(nightly, "load")(sources, outlet_events=events, ds="2026-11-20")
-    shards = _body(nightly, "plan_scoring")(ds="2026-11-20")
-    scored = [_body(nightly, "score_shard")(shard) for shard in shards]
-    added = _body(nightly, "merge_scores")(scored, ds="2026-11-20")
-    fakes = _body(nightly, "detect_fakes")(ds="2026-11-20")
-    themes = _body(nightly, "assign_themes")(ds="2026-11-20")
-    emerging = _body(nightly, "discover_emerging")(ds="2026-11-20")
-    marts = _body(nightly, "build_marts")(ds="2026-11-20")
-    keywords = _body(nightly, "build_keywords")(ds="2026-11-20")
-    report = _body(nightly, "write_report")(ds="2026-11-20")
+    shards = _body(nightly, "plan_scoring")(models, ds="2026-11-20")
+    scored = [_body(nightly, "score_shard")(models, shard) for shard in shards]
+    added = _body(nightly, "merge_scores")(models, scored, ds="2026-11-20")
+    fakes = _body(nightly, "detect_fakes")(models, ds="2026-11-20")
+    themes = _body(nightly, "assign_themes")(models, ds="2026-11-20")
+    emerging = _body(nightly, "discover_emerging")(models, ds="2026-11-20")
+    marts = _body(nightly, "build_marts")(models, ds="2026-11-20")
+    keywords = _body(nightly, "build_keywords")(models, ds="2026-11-20")
+    report = _body(nightly, "write_report")(models, ds="2026-11-20")
 
     assert sources == [{"kind": "reviews", "source": "shop_csv", "paths": ["/landing/a.csv"]}]
     assert validated == [{"file": "/landing/a.csv", "status": "validated"}]
@@ -367,16 +388,20 @@ def test_each_task_calls_its_pipeline_function_with_the_logical_date(
     assert marts == ["mart_daily"]
     assert report == "/reports/2026-11-20"
     assert [name for name, _, _ in fake_nightly.calls] == [
-        "list_sources", "ingest_source", "validate_source", "load_sources", "plan_scoring", "score_shard",
-        "merge_scores", "detect_fakes", "assign_themes", "discover_emerging", "build_marts",
+        "pin_models", "list_sources", "ingest_source", "validate_source", "load_sources", "plan_scoring",
+        "score_shard", "merge_scores", "detect_fakes", "assign_themes", "discover_emerging", "build_marts",
         "build_keywords", "write_report",
     ]  # fmt: skip
     nights = {kwargs.get("night") for name, _, kwargs in fake_nightly.calls if name not in ("score_shard",)}
-    assert nights == {"2026-11-20", None}  # validate_source and score_shard need no night
-    assert fake_nightly.calls[2][2] == {"staged": staged}
+    assert nights == {"2026-11-20", None}  # pin_models, validate_source and score_shard need no night
+    assert fake_nightly.calls[3][2] == {"staged": staged}
     # Settings come from the environment of the worker, read inside each task.
     homes = {settings.home for _, settings, _ in fake_nightly.calls if settings is not None}
     assert homes == {tmp_path.resolve()}
+    # every step after the load runs on the models pinned at the start of the run
+    after_load = fake_nightly.calls[5:]
+    assert after_load[0][0] == "plan_scoring"
+    assert {settings.heads_dirs for _, settings, _ in after_load} == {(Path("/registry/sentiment-stars/v1"),)}
 
 
 def test_a_file_that_cannot_load_fails_the_writer_without_retries(
@@ -395,8 +420,9 @@ def test_a_file_that_cannot_load_fails_the_writer_without_retries(
 def test_a_run_without_logical_date_is_refused_not_run_for_today(
     nightly: Any, fake_nightly: FakeNightly, task_id: str
 ) -> None:
+    models = {} if task_id == "list_sources" else {"models": {}}
     with pytest.raises(ValueError, match="logical date"):
-        _body(nightly, task_id)(ds=None)
+        _body(nightly, task_id)(ds=None, **models)
     assert fake_nightly.calls == []
 
 

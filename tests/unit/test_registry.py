@@ -234,6 +234,32 @@ def test_environment_overrides_win_over_the_registry(settings: Settings, env: di
     assert mine.heads_dirs == (Path("/m/heads"),)
 
 
+def test_a_night_keeps_the_models_it_pinned_when_one_is_promoted_during_it(
+    settings: Settings, env: dict[str, str]
+) -> None:
+    from pipeline import nightly
+
+    _register_combiner(settings, "20261115-aaaa0000", coef0=0.5)
+    registry.promote(settings, "themes", "20261115-aaaa0000")
+    pinned = nightly.pin_models(Settings.from_env(env))  # the run starts
+    first = nightly.night_settings(pinned, env)
+
+    _register_combiner(settings, "20261122-bbbb0000", coef0=0.7)  # the weekly retrain, mid-night
+    registry.promote(settings, "themes", "20261122-bbbb0000")
+
+    later = nightly.night_settings(pinned, env)  # a later task of the same run, in another process
+    assert combiner_path(later) == combiner_path(first)
+    assert combiner_path(later).parent.name == "20261115-aaaa0000"
+    assert theme_version(later) == theme_version(first) != theme_version(Settings.from_env(env))
+    assert later.heads_dirs == first.heads_dirs == tuple(p.resolve() for p in DEFAULT_HEADS)
+    # the next night pins the promoted version
+    assert combiner_path(
+        nightly.night_settings(nightly.pin_models(Settings.from_env(env)), env)
+    ).parent.name == ("20261122-bbbb0000")
+    with pytest.raises(ConfigError, match="REVIEWPULSE_HOME"):
+        nightly.night_settings({"REVIEWPULSE_HOME": "/elsewhere"}, env)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Decisions through retrain.promote_if_not_worse
 
