@@ -3,6 +3,7 @@ same night in one process (``reviewpulse run``, the embedded default), measured 
 
     python bench/scale.py                          # 10k and 100k reviews, 1 and 2 workers
     python bench/scale.py --reviews 10000 --workers 1 2 --encoder-layers 2
+    python bench/scale.py --reviews 100000 --shard-rows 10000     # fewer, bigger scoring shards
 
 What runs: the demo generator writes enough nights of exports for N reviews (with their seller feedback
 and survey responses), and every night's file of a source is concatenated into one export for the
@@ -228,11 +229,11 @@ def _fresh(name: str, landing: Path, env: dict[str, str]) -> tuple[Path, dict[st
     return home, {**env, "REVIEWPULSE_HOME": str(home), "REVIEWPULSE_MODELS_DIR": str(models)}
 
 
-def table(rows: list[Measurement], layers: int) -> str:
+def table(rows: list[Measurement], layers: int, shard_rows: int) -> str:
     base = {r.reviews: r.wall_s for r in rows if r.mode == "single process"}
     encoder = "multilingual-e5-small (12 layers)" if layers >= 12 else f"first {layers} of 12 layers"
     lines = [
-        f"encoder: {encoder}; {os.cpu_count()} CPU cores",
+        f"encoder: {encoder}; {shard_rows:,} texts per scoring shard; {os.cpu_count()} CPU cores",
         "| reviews | mode | wall (s) | vs single process | " + " | ".join(STEPS) + " |",
         "|---:|---|---:|---:|" + "---:|" * len(STEPS),
     ]
@@ -249,9 +250,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--encoder-layers", type=int, default=12)
     parser.add_argument("--skip-single", action="store_true", help="leave out the single-process baseline")
+    parser.add_argument(
+        "--shard-rows", type=int, default=None, help="texts per scoring shard (REVIEWPULSE_SHARD_ROWS)"
+    )
     parser.add_argument("--json", type=Path, default=OUT / "scale.json")
     args = parser.parse_args()
 
+    from pipeline.settings import Settings
     from tests.airflow_stack import services_missing
 
     missing = services_missing()
@@ -265,20 +270,22 @@ def main() -> None:
         "REVIEWPULSE_MODELS_DIR": str(models_dir),
         "REVIEWPULSE_PROGRESS": "0",
         **encoder_env(args.encoder_layers, models_dir),
+        **({"REVIEWPULSE_SHARD_ROWS": str(args.shard_rows)} if args.shard_rows else {}),
     }
+    shard_rows = Settings.from_env(env).shard_rows
     rows: list[Measurement] = []
     for reviews in args.reviews:
         landing = generate(reviews)
         if not args.skip_single:
             rows.append(run_single(reviews, landing, env))
-            print(table(rows, args.encoder_layers), flush=True)
+            print(table(rows, args.encoder_layers, shard_rows), flush=True)
         for workers in args.workers:
             rows.append(run_celery(reviews, workers, landing, env))
-            print(table(rows, args.encoder_layers), flush=True)
+            print(table(rows, args.encoder_layers, shard_rows), flush=True)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
     print()
-    print(table(rows, args.encoder_layers))
+    print(table(rows, args.encoder_layers, shard_rows))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import ConfigError
 from pipeline.registry import promoted_folder
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +53,15 @@ def _adapter(value: str | None) -> Path | None:
     return None if value.strip().lower() in ("", "none", "0", "off") else Path(value)
 
 
+def _positive_int(env: dict[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, got {value!r}")
+    return int(value)
+
+
 def _registry_heads(home: Path) -> tuple[Path, ...]:
     """The default head folders, each replaced by its registry's promoted version where there is one."""
     return tuple(promoted_folder(home, folder.name) or folder for folder in DEFAULT_HEADS)
@@ -76,6 +86,8 @@ class Settings:
     encoder_adapter: Path | None = DEFAULT_ENCODER_ADAPTER
     models_dir: Path = Path.home() / ".cache" / "reviewpulse" / "models"
     torch_threads: int | None = None
+    # Texts per scoring shard (one mapped Airflow task each, which loads the encoder once).
+    shard_rows: int = 2000
     heads_dirs: tuple[Path, ...] = DEFAULT_HEADS
     int8: bool = False
     fake_signals_path: Path = DEFAULT_FAKE_SIGNALS
@@ -103,6 +115,7 @@ class Settings:
             torch_threads=int(env["REVIEWPULSE_TORCH_THREADS"])
             if env.get("REVIEWPULSE_TORCH_THREADS")
             else None,
+            shard_rows=_positive_int(env, "REVIEWPULSE_SHARD_ROWS", 2000),
             heads_dirs=tuple(Path(p) for p in env["REVIEWPULSE_HEADS"].split(os.pathsep) if p)
             if env.get("REVIEWPULSE_HEADS")
             else _registry_heads(home),

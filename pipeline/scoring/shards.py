@@ -21,9 +21,8 @@ from pipeline.scoring.service import Scorer, open_scorer
 from pipeline.settings import Settings
 from pipeline.warehouse import connect, run, sql_text, transaction
 
-SHARD_ROWS = 2000
 # Airflow refuses to map a task over more than [core] max_map_length items (1024 by default): past
-# MAX_SHARDS * SHARD_ROWS texts (re-scoring history after a model promotion), shards grow instead.
+# MAX_SHARDS * settings.shard_rows texts (re-scoring history after a model promotion), shards grow instead.
 MAX_SHARDS = 512
 TEXT_DETECTOR_COLUMNS = ("p_deceptive", "p_generated")
 
@@ -32,8 +31,9 @@ def _shard_dir(settings: Settings, night: str) -> Path:
     return settings.home / "scoring" / night
 
 
-def plan_shards(settings: Settings, night: str, shard_rows: int = SHARD_ROWS) -> list[str]:
-    """Write the texts still to score into Parquet shards; return their paths (none when all are scored)."""
+def plan_shards(settings: Settings, night: str, shard_rows: int | None = None) -> list[str]:
+    """Write the texts still to score into Parquet shards of ``shard_rows`` texts (default
+    ``settings.shard_rows``, REVIEWPULSE_SHARD_ROWS); return their paths (none when all are scored)."""
     version = heads_version(*settings.heads_dirs)
     folder = _shard_dir(settings, night)
     shutil.rmtree(folder, ignore_errors=True)  # a rerun plans afresh from the warehouse
@@ -45,7 +45,7 @@ def plan_shards(settings: Settings, night: str, shard_rows: int = SHARD_ROWS) ->
     if pending.empty:
         return []
     folder.mkdir(parents=True, exist_ok=True)
-    shard_rows = max(shard_rows, -(-len(pending) // MAX_SHARDS))
+    shard_rows = max(shard_rows or settings.shard_rows, -(-len(pending) // MAX_SHARDS))
     paths = []
     for start in range(0, len(pending), shard_rows):
         path = folder / f"pending-{start // shard_rows:05d}.parquet"

@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from pipeline.errors import ConfigError
 from pipeline.ingest import ingest_file
 from pipeline.scoring import shards
 from pipeline.settings import Settings
@@ -34,6 +35,19 @@ def test_every_pending_text_is_in_exactly_one_shard(
     paths = shards.plan_shards(settings, "2026-11-20", shard_rows=3)
     assert [len(pd.read_parquet(p)) for p in paths] == [3, 3, 1]
     assert _ids(paths) == sorted(f"r{i}" for i in range(7))
+
+
+def test_the_shard_size_is_a_setting_and_a_bad_one_is_a_clear_error(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
+    _pending_reviews(tmp_path, settings, con, 7)
+    sized = Settings.from_env({"REVIEWPULSE_HOME": str(settings.home), "REVIEWPULSE_SHARD_ROWS": "4"})
+    paths = shards.plan_shards(sized, "2026-11-20")
+    assert [len(pd.read_parquet(p)) for p in paths] == [4, 3]
+    assert _ids(paths) == sorted(f"r{i}" for i in range(7))
+    for bad in ("0", "-3", "lots", "2.5"):
+        with pytest.raises(ConfigError, match="REVIEWPULSE_SHARD_ROWS"):
+            Settings.from_env({"REVIEWPULSE_HOME": str(settings.home), "REVIEWPULSE_SHARD_ROWS": bad})
 
 
 def test_a_backlog_past_the_mapping_limit_gets_bigger_shards(
