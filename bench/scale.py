@@ -247,7 +247,7 @@ def table(rows: list[Measurement], layers: int, shard_rows: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reviews", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2], help="none: single process only")
     parser.add_argument("--encoder-layers", type=int, default=12)
     parser.add_argument("--skip-single", action="store_true", help="leave out the single-process baseline")
     parser.add_argument(
