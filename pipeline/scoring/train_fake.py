@@ -13,8 +13,7 @@ the source files' own split columns are not used). Method per detector:
 1. hyperparameters on the dev split: the embedding probe's C and the n-gram model's features and C,
    each fitted on train and scored on dev (accuracy, ties to lower log-loss);
 2. the detector is fitted on train + dev: out-of-fold log-odds of both base models (5 folds) fit the
-   stacking regression (with an adapted encoder, the dev split's log-odds from bases fitted on train:
-   the adapter was fine-tuned on train's labels), then both bases are refitted on all of train + dev;
+   stacking regression, then both bases are refitted on all of train + dev;
 3. test-split metrics, and 5-fold cross-validated metrics over train + dev (the whole step 2 per fold).
 
 Everything is seeded, and the data manifest pins both files by sha256.
@@ -189,34 +188,18 @@ def choose(spec: DetectorData, texts: list[str], x: np.ndarray, y: np.ndarray, s
 
 
 def fit_detector(texts: Sequence[str], x: np.ndarray, y: np.ndarray, choice: Choice,
-                 folds: int = FOLDS, stack_on: np.ndarray | None = None) -> FakeTextDetector:  # fmt: skip
-    """Both base models and their stacking on these rows.
-
-    The stacking regression is fitted on log-odds the bases give rows they were not fitted on: by
-    default ``folds``-fold out-of-fold log-odds over all rows; with ``stack_on`` (a boolean mask), the
-    log-odds of those rows from bases fitted on the others, for when the embeddings of the other rows
-    are not fair held-out material (an encoder fine-tuned on their labels). Either way both bases are
-    then refitted on all rows.
-    """
+                 folds: int = FOLDS) -> FakeTextDetector:  # fmt: skip
+    """Both base models and their stacking on these rows (stacked on ``folds``-fold out-of-fold log-odds)."""
     texts = list(texts)
     y = np.asarray(y).astype(int)
-    held_out: list[tuple[np.ndarray, np.ndarray]]
-    if stack_on is None:
-        splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
-        held_out = list(splitter.split(np.zeros(len(y)), y))
-    else:
-        stack_on = np.asarray(stack_on, dtype=bool)
-        if len(set(y[stack_on].tolist())) < 2 or stack_on.all():
-            raise ReviewPulseError("stacking rows need both classes and rows left to fit the bases on")
-        held_out = [(np.flatnonzero(~stack_on), np.flatnonzero(stack_on))]
-    stack_rows = np.concatenate([held for _, held in held_out])
     oof = np.zeros((len(y), 2))
-    for fit_rows, held_rows in held_out:
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
+    for fit_rows, held_rows in splitter.split(np.zeros(len(y)), y):
         emb = _fit_embedding(x[fit_rows], y[fit_rows], choice.embedding_c)
         oof[held_rows, 0] = emb.logits(x[held_rows])[:, 0]
         ngram = fit_ngram([texts[i] for i in fit_rows], y[fit_rows], choice.ngram, choice.ngram_c, SEED)
         oof[held_rows, 1] = ngram.logit([texts[i] for i in held_rows])
-    stacker = LogisticRegression(C=1.0, random_state=SEED).fit(oof[stack_rows], y[stack_rows])
+    stacker = LogisticRegression(C=1.0, random_state=SEED).fit(oof, y)
     stack = np.array([*stacker.coef_.ravel(), stacker.intercept_[0]], dtype=np.float64)
     embedding = _fit_embedding(x, y, choice.embedding_c)
     return FakeTextDetector(embedding, fit_ngram(texts, y, choice.ngram, choice.ngram_c, SEED), stack)
@@ -316,10 +299,7 @@ def train_fake_text(settings: Settings, out_dir: Path = DEFAULT_MODEL_DIR,
             f"C={choice.ngram_c}")  # fmt: skip
         fit = split != "test"
         fit_texts = [t for t, keep in zip(texts, fit, strict=True) if keep]
-        # An adapter fine-tuned on the train split makes the probe's log-odds there overconfident: the
-        # stack is then fitted on dev, which the adapter never trained on.
-        stack_on = split[fit] == "dev" if is_adapted(encoder.version) else None
-        detector = fit_detector(fit_texts, x[fit], y[fit], choice, stack_on=stack_on)
+        detector = fit_detector(fit_texts, x[fit], y[fit], choice)
         test = split == "test"
         test_texts = [t for t, keep in zip(texts, test, strict=True) if keep]
         log(f"{spec.name}: 5-fold cross-validation on train + dev")
@@ -328,8 +308,7 @@ def train_fake_text(settings: Settings, out_dir: Path = DEFAULT_MODEL_DIR,
             "test": _evaluation(detector, test_texts, x[test], y[test], groups[test]),
             "cv_train_dev": cross_validate(fit_texts, x[fit], y[fit], choice, log),
             "chosen": {"embedding_c": choice.embedding_c, "ngram": choice.ngram_name,
-                       "ngram_c": choice.ngram_c, "stack": detector.stack.tolist(),
-                       "stacked_on": "dev" if stack_on is not None else f"{FOLDS}-fold out-of-fold"},
+                       "ngram_c": choice.ngram_c, "stack": detector.stack.tolist()},
             "dev_trials": trials,
         }  # fmt: skip
         detectors[spec.name] = detector
@@ -433,8 +412,8 @@ def write_fake_model_card(folder: Path = DEFAULT_MODEL_DIR) -> Path:
         reached = "met" if test["accuracy"] >= TARGETS[d.name] and cv_ok else "not met"
         cv_caveat = (
             "\nThe encoder adapter was fine-tuned on this train split (its card), so these folds see\n"
-            "embeddings tuned on their own labels: CV is optimistic here (its folds stack out of fold),\n"
-            "and the target is judged on the test split alone."
+            "embeddings tuned on their own labels: CV is optimistic here, the stack leans on the embedding\n"
+            "probe for the same reason, and the target is judged on the test split alone."
             if adapted
             else ""
         )
@@ -464,12 +443,6 @@ Anchor: {ANCHORS[d.name]}.
         transfer_lines.append(f"| {language} | {t['dataset']} | {t['n']} | " + " | ".join(cells) + " |")
     files = "\n".join(f"- `{name}`: sha256 `{sha}`" for name, sha in data["files"].items())
     nl = "\n"
-    stacking = (
-        "the dev split's log-odds from bases fitted on train (the adapter was fine-tuned on train's\n"
-        "  labels, so log-odds on train rows, even out of fold, would be overconfident)"
-        if is_adapted(spec["encoder"])
-        else f"{spec['folds']}-fold out-of-fold log-odds of both bases on train + dev"
-    )
     card = f"""# {folder.name}: fake-review text detectors on multilingual-e5-small
 
 Version `{spec["version"]}`.
@@ -491,8 +464,8 @@ original). They are text signals for the fake-review score, not verdicts on thei
   block, one logistic regression over the blocks; "ends marked" adds start/end marks so n-grams see how
   a text opens and ends; "style" adds binned length, ending, sentence count, casing, spacing,
   punctuation, vocabulary and repetition tokens. Only features seen in training are stored (float16).
-- Stacking: a logistic regression over the two log-odds, fitted on {stacking}; the bases are then
-  refitted on all of train + dev.
+- Stacking: a logistic regression over the two log-odds, fitted on {spec["folds"]}-fold out-of-fold
+  log-odds of both bases on train + dev; the bases are then refitted on all of train + dev.
 - Selection: each base's C and the n-gram features are fitted on train and picked by dev accuracy
   (ties: lower log-loss). Seed {spec["seed"]}. Stored as arrays (`*.npz`) and JSON, no pickles.
 

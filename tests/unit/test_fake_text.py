@@ -105,26 +105,6 @@ def test_stacked_head_trained_on_a_separable_toy_set_predicts_the_right_class() 
     assert binary_metrics(y[held], out["p_deceptive"])["roc_auc"] == 1.0
 
 
-def test_stacking_on_held_rows_learns_what_the_probe_is_worth_there() -> None:
-    """An encoder fine-tuned on the fit rows' labels makes the probe look perfect on them: stacking on
-    those rows (out of fold) trusts it; stacking on rows the encoder never saw learns its real worth."""
-    texts, _, y = _toy()
-    texts, y = texts * 3, np.tile(y, 3)
-    held = np.arange(len(y)) >= 40  # the third copy: the "dev" rows
-    rng = np.random.default_rng(5)
-    x = rng.normal(size=(len(y), 16)) * 0.1
-    x[:, 0] += np.where(y == 1, 5.0, -5.0) * np.where(held, -0.3, 1.0)  # leaky on fit rows, reversed on dev
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-
-    out_of_fold = fit_detector(texts, x, y, CHOICE)
-    on_dev = fit_detector(texts, x, y, CHOICE, stack_on=held)
-
-    assert out_of_fold.stack[0] > 0  # the probe looked right out of fold
-    assert on_dev.stack[0] < 0 < on_dev.stack[1]  # on dev it is wrong, the n-gram model right
-    with pytest.raises(ReviewPulseError, match="both classes"):
-        fit_detector(texts, x, y, CHOICE, stack_on=held & (y == 1))
-
-
 def test_outputs_are_probabilities_even_for_odd_texts() -> None:
     texts, x, y = _toy()
     detector = fit_detector(texts, x, y, CHOICE)
