@@ -56,7 +56,7 @@ def read_table(path: Path) -> pd.DataFrame:
     raise ReviewPulseError(f"dev set: cannot read {path.name}: unknown format (csv, jsonl or parquet)")
 
 
-def read_entries(path: Path = DEFAULT_DEVSET) -> list[dict[str, Any]]:
+def read_entries(path: Path = DEFAULT_DEVSET, splits: tuple[str, ...] = SPLITS) -> list[dict[str, Any]]:
     """The label entries of ``labels.jsonl``, checked for shape (not yet resolved against the data)."""
     if not path.exists():
         raise ReviewPulseError(f"dev set labels not found at {path}")
@@ -75,8 +75,10 @@ def read_entries(path: Path = DEFAULT_DEVSET) -> list[dict[str, Any]]:
             raise ReviewPulseError(f"dev set entry {name}: missing {', '.join(missing)}")
         if entry["id"] in seen:
             raise ReviewPulseError(f"dev set entry {name}: duplicate id")
-        if entry["split"] not in SPLITS:
-            raise ReviewPulseError(f"dev set entry {name}: split {entry['split']!r} is not tune or test")
+        if entry["split"] not in splits:
+            raise ReviewPulseError(
+                f"dev set entry {name}: split {entry['split']!r} is not {' or '.join(splits)}"
+            )
         if not 0 <= entry["start"] < entry["end"]:
             raise ReviewPulseError(f"dev set entry {name}: bad offsets {entry['start']}:{entry['end']}")
         seen.add(entry["id"])
@@ -126,7 +128,10 @@ def _resolve(entry: dict[str, Any], table: pd.DataFrame, index: dict[str, int]) 
 
 
 def load_devset(
-    data_dir: Path, path: Path = DEFAULT_DEVSET, taxonomy: Path = DEFAULT_TAXONOMY
+    data_dir: Path,
+    path: Path = DEFAULT_DEVSET,
+    taxonomy: Path = DEFAULT_TAXONOMY,
+    splits: tuple[str, ...] = SPLITS,
 ) -> pd.DataFrame:
     """Resolve the dev set against the shared data, reading each referenced dataset once.
 
@@ -143,7 +148,7 @@ def load_devset(
         ReviewPulseError: an entry is malformed, its record is missing, its hash does not match, or it
             uses a theme id the taxonomy does not have.
     """
-    entries = read_entries(path)
+    entries = read_entries(path, splits)
     _check_themes(entries, taxonomy)
     if not data_dir.is_dir():
         raise DevsetUnavailable(f"theme dev set: shared data folder {data_dir} not found")
