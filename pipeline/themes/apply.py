@@ -3,7 +3,8 @@ and complaint themes, and store them in ``review_sentences`` (``theme_mentions``
 
     pending_themes    texts whose current content has no sentences under the current theme model version
     split             sentences (cut at contrasts), title first (``pipeline.themes.sentences``)
-    encode            the plain encoder (``sentence_settings``), through the embedding cache (a sentence seen
+    encode            the sentence encoder (``sentence_settings``: the encoder with the theme model's own
+                      sentence adapter), through the embedding cache (a sentence seen
                       before costs nothing)
     predict           sentiment head + theme combiner (``pipeline.themes.assign``)
     write             per batch of records, in one transaction: their old sentences out, the new ones in
@@ -48,7 +49,7 @@ SENTENCE_SENTIMENT = "sentence-sentiment"
 
 
 def sentiment_folder(settings: Settings) -> Path:
-    """The theme model's own sentence sentiment head (``themes_dir/sentence-sentiment``), on the plain
+    """The theme model's own sentence sentiment head (``themes_dir/sentence-sentiment``), on the sentence
     encoder (see ``sentence_settings``)."""
     folder = settings.themes_dir / SENTENCE_SENTIMENT
     if not (folder / "heads.json").exists():
@@ -58,16 +59,27 @@ def sentiment_folder(settings: Settings) -> Path:
     return folder
 
 
-def sentence_settings(settings: Settings) -> Settings:
-    """Settings for encoding sentences: the plain encoder (no adapter) and the sentence sentiment head.
+def sentence_adapter(settings: Settings) -> Path | None:
+    """The theme model's sentence adapter (``themes_dir/sentence-adapter``), when there is one."""
+    from pipeline.scoring.adapter import ADAPTER_SPEC
+    from pipeline.themes.adapter import ADAPTER_FOLDER
 
-    The encoder adapter is fine-tuned for review-level sentiment, stars and fake text; that reshapes the
-    embedding along those tasks and cost the theme matcher, which compares sentences with example
-    complaints by cosine similarity, 4-5 points of micro-F1 in English and Spanish on the dev set's
-    test split. Sentences are encoded in a pass of their own anyway, so themes keep the encoder that
-    serves them best.
+    folder = settings.themes_dir / ADAPTER_FOLDER
+    return folder if (folder / ADAPTER_SPEC).exists() else None
+
+
+def sentence_settings(settings: Settings) -> Settings:
+    """Settings for encoding sentences: the encoder with the theme model's own sentence adapter (none
+    where the theme folder has none) and the sentence sentiment head.
+
+    The review encoder adapter is fine-tuned for review-level sentiment, stars and fake text; that
+    reshapes the embedding along those tasks and cost the theme matcher 4-5 points of micro-F1 in English
+    and Spanish on the dev set's test split. Sentences are encoded in a pass of their own anyway, so
+    themes use an adapter fine-tuned for themes instead (``pipeline.themes.adapter``).
     """
-    return replace(settings, encoder_adapter=None, heads_dirs=(sentiment_folder(settings),))
+    return replace(
+        settings, encoder_adapter=sentence_adapter(settings), heads_dirs=(sentiment_folder(settings),)
+    )
 
 
 def theme_version(settings: Settings) -> str:
@@ -81,16 +93,26 @@ def theme_version(settings: Settings) -> str:
     return f"{heads_version(sentiment_folder(settings))}+{taxonomy.version}+combiner-{combiner_hash}"
 
 
-def load_theme_model(settings: Settings, encoder: Encoder, store: EmbeddingStore | None) -> ThemeModel:
-    """Taxonomy, combiner, sentiment head, and the examples' embeddings (encoded once, then cached)."""
+def load_theme_model(
+    settings: Settings, encoder: Encoder, store: EmbeddingStore | None, combiner: Combiner | None = None
+) -> ThemeModel:
+    """Taxonomy, combiner, sentiment head, and the examples' embeddings (encoded once, then cached).
+
+    ``combiner`` replaces the configured one (training fits a new one on this model's evidence)."""
     sentiment = load_heads(sentiment_folder(settings))
     sentiment.require_encoder(encoder.version, "the theme model's sentence head and combiner")
+    combiner = combiner or Combiner.load(combiner_path(settings))
+    if combiner.heads is not None and combiner.heads.encoder != encoder.version.removesuffix("-int8"):
+        raise ReviewPulseError(
+            f"the theme heads in {combiner_path(settings)} were trained on {combiner.heads.encoder}, not on "
+            f"the sentence encoder {encoder.version} (retrain them: `reviewpulse train --model themes`)"
+        )
     taxonomy = Taxonomy.load(settings.taxonomy_path)
     texts, index, complaint = example_texts(taxonomy)
     vectors = np.concatenate(list(encode(encoder, texts, store=store)))
     return ThemeModel(
         taxonomy=taxonomy,
-        combiner=Combiner.load(combiner_path(settings)),
+        combiner=combiner,
         sentiment=sentiment,
         prototypes=Prototypes(_unit(vectors), index, complaint),
         version=theme_version(settings),
@@ -137,7 +159,7 @@ def theme_sentences(
 ) -> pd.DataFrame:  # fmt: skip
     """Add sentiment, themes and theme scores to a frame of sentences (``sentence``, ``language``).
 
-    ``encoder`` must be the one the model was loaded with (``sentence_settings``'s plain encoder)."""
+    ``encoder`` must be the one the model was loaded with (``sentence_settings``'s sentence encoder)."""
     model.sentiment.require_encoder(encoder.version, "the theme model's sentence head and combiner")
     out = sentences.copy()
     texts = out["sentence"].astype(str).tolist()

@@ -11,10 +11,14 @@ works without retraining:
     negative  the sentence's own p(negative) from the sentiment head (a problem, not a mention)
     problem   a problem word occurs (``problem_cues``: late, broken, never, não, roto ...)
     fallback  for the taxonomy's fallback theme only: the sentence is negative and names no other theme
+    head      the theme's own classifier: a logistic head on the sentence embedding, trained on the
+              hand-labelled training set (``models/themes/trainset``); missing for a theme added since, which
+              then gets the feature's mean (no say) and is judged by the taxonomy-derived evidence alone
 
 A small theme-agnostic logistic model (``combiner.json``: one weight per feature and interaction, fitted on
 the labelled dev set's tune split, see ``pipeline/themes/train.py``) turns them into a probability; a theme
-applies at ``threshold`` or above. Zero, one or several themes per sentence.
+applies at ``threshold`` or above. Zero, one or several themes per sentence. The per-theme heads are stored
+in the same file, so a combiner and the heads it was fitted with always travel together.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,8 +35,9 @@ from pipeline.errors import ReviewPulseError
 from pipeline.scoring.heads import HeadSet
 from pipeline.themes.taxonomy import Taxonomy, fold
 
-FEATURES = ("cue", "sim", "margin", "contrast", "negative", "problem", "cue*negative", "cue*problem",
-            "sim*negative", "cue*margin", "cue*contrast", "contrast*negative", "fallback")  # fmt: skip
+BASE_FEATURES = ("cue", "sim", "margin", "contrast", "negative", "problem", "cue*negative", "cue*problem",
+                 "sim*negative", "cue*margin", "cue*contrast", "contrast*negative", "fallback")  # fmt: skip
+FEATURES = (*BASE_FEATURES, "head")
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
@@ -39,29 +45,77 @@ def _unit(matrix: np.ndarray) -> np.ndarray:
     return np.asarray(matrix / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
+def _r(values: np.ndarray) -> list[float]:
+    return [round(float(v), 6) for v in values]
+
+
+@dataclass
+class ThemeHeads:
+    """One logistic head per theme on the unit-length sentence embedding of ``encoder``: log-odds
+    ``unit(x) @ coef[i] + intercept[i]`` for ``theme_ids[i]``."""
+
+    theme_ids: tuple[str, ...]
+    coef: np.ndarray  # [heads, dim]
+    intercept: np.ndarray  # [heads]
+    encoder: str
+
+    def logodds(self, embeddings: np.ndarray, theme_ids: Sequence[str]) -> np.ndarray:
+        """``[n, len(theme_ids)]``; NaN for a theme without a head."""
+        out = np.full((len(embeddings), len(theme_ids)), np.nan, dtype=np.float64)
+        if len(embeddings) == 0:
+            return out
+        z = _unit(embeddings).astype(np.float64) @ self.coef.T + self.intercept
+        for i, theme in enumerate(self.theme_ids):
+            if theme in theme_ids:
+                out[:, list(theme_ids).index(theme)] = z[:, i]
+        return out
+
+    def as_dict(self) -> dict[str, object]:
+        return {"encoder": self.encoder, "themes": {theme: {"intercept": round(float(self.intercept[i]), 6),
+                "coef": _r(self.coef[i])} for i, theme in enumerate(self.theme_ids)}}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> ThemeHeads:
+        themes = body["themes"]
+        return cls(
+            tuple(themes), np.asarray([themes[t]["coef"] for t in themes], dtype=np.float64),
+            np.asarray([themes[t]["intercept"] for t in themes], dtype=np.float64), str(body["encoder"]),
+        )  # fmt: skip
+
+
 @dataclass
 class Combiner:
-    """The logistic model over standardised ``FEATURES`` (one weight each), intercept and threshold."""
+    """The logistic model over standardised ``FEATURES`` (one weight each), intercept and threshold, and
+    the per-theme heads that give the ``head`` feature."""
 
     coef: np.ndarray
     intercept: float
     mean: np.ndarray
     scale: np.ndarray
     threshold: float = 0.5
+    heads: ThemeHeads | None = None
+
+    def with_head(self, base: np.ndarray, embeddings: np.ndarray, theme_ids: Sequence[str]) -> np.ndarray:
+        """``[n, themes, len(FEATURES)]``: the taxonomy evidence (``BASE_FEATURES``) plus the head column."""
+        if self.heads is None:
+            head = np.full(base.shape[:2], np.nan)
+        else:
+            head = self.heads.logodds(embeddings, theme_ids)
+        return np.concatenate([base, head[:, :, None]], axis=2)
 
     def proba(self, features: np.ndarray) -> np.ndarray:
-        z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
+        """Theme probabilities of full feature rows; a missing (NaN) feature counts as its mean."""
+        x = np.where(np.isnan(features), self.mean, features)
+        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
     def save(self, path: Path, **meta: object) -> None:
-        def r(values: np.ndarray) -> list[float]:
-            return [round(float(v), 6) for v in values]
-
         body = {
-            "features": list(FEATURES), "coef": r(self.coef), "intercept": round(self.intercept, 6),
-            "mean": r(self.mean), "scale": r(self.scale), "threshold": round(self.threshold, 4), **meta,
+            "features": list(FEATURES), "coef": _r(self.coef), "intercept": round(self.intercept, 6),
+            "mean": _r(self.mean), "scale": _r(self.scale), "threshold": round(self.threshold, 4), **meta,
+            "heads": self.heads.as_dict() if self.heads is not None else None,
         }  # fmt: skip
-        path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(body, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> Combiner:
@@ -71,10 +125,11 @@ class Combiner:
             raise ReviewPulseError(f"cannot read theme combiner {path}: {exc}") from exc
         if tuple(body.get("features", ())) != FEATURES:
             raise ReviewPulseError(f"{path}: combiner features {body.get('features')} != {list(FEATURES)}")
+        heads = body.get("heads")
         return cls(
             np.asarray(body["coef"], dtype=np.float64), float(body["intercept"]),
             np.asarray(body["mean"], dtype=np.float64), np.asarray(body["scale"], dtype=np.float64),
-            float(body["threshold"]),
+            float(body["threshold"]), ThemeHeads.from_dict(heads) if heads else None,
         )  # fmt: skip
 
 
@@ -120,7 +175,7 @@ def features(
     embeddings: np.ndarray,
     p_negative: np.ndarray,
 ) -> np.ndarray:
-    """``[n, themes, len(FEATURES)]``: the evidence for every sentence and theme."""
+    """``[n, themes, len(BASE_FEATURES)]``: the taxonomy-derived evidence for every sentence and theme."""
     n, k = len(texts), len(taxonomy.themes)
     folded = [fold(t) for t in texts]
     cue = np.array([[th.cue_match(f, lang) for th in taxonomy.themes] for f, lang in zip(folded, languages,
@@ -170,12 +225,10 @@ class ThemeModel:
 
     def evidence(self, texts: Sequence[str], languages: Sequence[str | None], embeddings: np.ndarray
                  ) -> tuple[np.ndarray, dict[str, np.ndarray]]:  # fmt: skip
-        """The feature tensor and the sentiment columns of a batch of sentences."""
+        """The full feature tensor (with the heads' column) and the sentiment columns of a batch."""
         sentiment = self.sentiment.predict(embeddings, texts)
-        feats = features(
-            self.taxonomy, self.prototypes, texts, languages, embeddings, sentiment["p_negative"]
-        )
-        return feats, sentiment
+        base = features(self.taxonomy, self.prototypes, texts, languages, embeddings, sentiment["p_negative"])
+        return self.combiner.with_head(base, embeddings, self.taxonomy.ids), sentiment
 
     def predict(self, texts: Sequence[str], languages: Sequence[str | None], embeddings: np.ndarray
                 ) -> SentenceThemes:  # fmt: skip

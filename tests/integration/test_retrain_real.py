@@ -11,6 +11,7 @@ the whole mixture takes about 20 minutes on a CPU.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from pipeline.themes.devset import DevsetUnavailable, load_devset
 
 pytestmark = pytest.mark.integration
 
-WORSE_C = 0.001
+WORSE_C = 0.0001  # the head feature carries the combiner even at C = 0.001; 1e-4 flattens it
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,8 @@ def test_a_worse_theme_combiner_is_refused_and_the_current_one_stays(
     assert set(candidate) == set(current) == set(GATES["themes"])
     assert candidate["en.micro_f1"] < current["en.micro_f1"]
     # the current numbers are the shipped combiner's recorded held-out numbers
-    assert current["en.micro_f1"] == pytest.approx(0.6444, abs=0.01)
+    recorded = json.loads((DEFAULT_THEMES_DIR / "combiner.json").read_text(encoding="utf-8"))["dev_metrics"]
+    assert current["en.micro_f1"] == pytest.approx(recorded["test"]["en"]["micro_f1"], abs=0.01)
 
     assert decision["decision"] == "refused"
     worse = [g for g in GATES["themes"] if candidate[g] < current[g]]

@@ -12,6 +12,7 @@ import pytest
 
 from pipeline.settings import REPO_ROOT
 from pipeline.themes.devset import DEFAULT_DEVSET, DevsetUnavailable, load_devset, read_entries, taxonomy_ids
+from tests.markdown_table import count_table
 
 pytestmark = pytest.mark.integration
 
@@ -83,11 +84,5 @@ def test_readme_table_matches_the_labels() -> None:
 
     text = README.read_text(encoding="utf-8")
     header = "| theme | " + " | ".join(f"{language} {split}" for language, split in columns) + " |"
-    assert header in text
-    table = text[text.index(header) :].split("\n\n")[0].splitlines()[2:]
-    found = {}
-    for line in table:
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        found[cells[0]] = [int(cell) for cell in cells[1:]]
-    assert found == expected
+    assert count_table(text, header) == expected
     assert re.search(rf"\b{len(entries)} real review sentences\b", text)
