@@ -3,7 +3,7 @@
 Two fits, on two disjoint sets of hand-labelled real sentences:
 
 1. the per-theme heads (``ThemeHeads``: one logistic regression per theme on the sentence embedding) on
-   the training set (``models/themes/trainset``, about 2,000 sentences);
+   the training set (``models/themes/trainset``, about 3,700 sentences);
 2. the combiner, one weight per feature (``pipeline.themes.assign.FEATURES``, the heads' log-odds among
    them), shared by every theme, on the dev set's ``tune`` split (``models/themes/devset``), which the
    heads never saw. The heads' regularisation is the one whose combiner does best on ``tune``.

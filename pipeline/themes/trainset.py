@@ -177,6 +177,20 @@ def assemble(candidate_rows: list[dict[str, object]], labels: dict[str, list[str
     return entries
 
 
+def extend(existing: list[dict[str, Any]], entries: list[dict[str, object]]) -> list[dict[str, object]]:
+    """``existing`` entries followed by a later round's ``entries``.
+
+    Raises:
+        ReviewPulseError: an id or a sentence (by hash) of the new round is already in ``existing``.
+    """
+    ids = {str(e["id"]) for e in existing}
+    hashes = {str(e["sha1"]) for e in existing}
+    clash = sorted(str(e["id"]) for e in entries if str(e["id"]) in ids or str(e["sha1"]) in hashes)
+    if clash:
+        raise ReviewPulseError(f"already in the training set: {', '.join(clash[:5])}")
+    return [*existing, *entries]
+
+
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -195,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     join.add_argument("--candidates", type=Path, nargs="+", required=True)
     join.add_argument("--labels", type=Path, nargs="+", required=True)
     join.add_argument("--out", type=Path, default=DEFAULT_TRAINSET)
+    join.add_argument("--append", action="store_true", help="keep the entries already in --out (a new round)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     taxonomy = Taxonomy.load(settings.taxonomy_path)
@@ -202,6 +217,8 @@ def main(argv: list[str] | None = None) -> None:
         rows = [row for path in args.candidates for row in _read_jsonl(path)]
         labels = {str(row["id"]): list(row["themes"]) for path in args.labels for row in _read_jsonl(path)}
         entries = assemble(rows, labels, list(taxonomy.ids))
+        if args.append and args.out.exists():
+            entries = extend(_read_jsonl(args.out), entries)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(
             "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries), encoding="utf-8"

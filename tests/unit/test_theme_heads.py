@@ -11,7 +11,7 @@ import pytest
 from pipeline.errors import ReviewPulseError
 from pipeline.themes.assign import BASE_FEATURES, FEATURES, Combiner, ThemeHeads
 from pipeline.themes.train import MIN_HEAD_POSITIVES, Evidence, fit_combiner, fit_heads, sentence_proba
-from pipeline.themes.trainset import assemble, sentence_spans
+from pipeline.themes.trainset import assemble, extend, sentence_spans
 
 IDS = ("delivery", "packaging", "after_sales")
 RNG = np.random.default_rng(3)
@@ -116,6 +116,16 @@ def test_assemble_writes_references_only_and_names_bad_labels() -> None:
         assemble(rows, {"en-t0009": []}, list(IDS))
     with pytest.raises(ReviewPulseError, match="en-t0001: unknown theme shipping_speed"):
         assemble(rows, {"en-t0001": ["shipping_speed"]}, list(IDS))
+
+
+def test_a_new_round_extends_the_set_and_refuses_sentences_it_already_has() -> None:
+    old = [{"id": "en-t0001", "sha1": "abc", "themes": []}]
+    new = [{"id": "en-v0001", "sha1": "def", "themes": ["delivery"]}]
+    assert extend(old, new) == [*old, *new]
+    with pytest.raises(ReviewPulseError, match="already in the training set: en-v0002"):
+        extend(old, [*new, {"id": "en-v0002", "sha1": "abc", "themes": []}])
+    with pytest.raises(ReviewPulseError, match="en-t0001"):
+        extend(old, [{"id": "en-t0001", "sha1": "xyz", "themes": []}])
 
 
 def test_heads_are_not_applied_to_embeddings_of_another_encoder() -> None:
