@@ -3,7 +3,8 @@
     .venv/bin/python bench/emerging.py [--per-language 1000]
 
 Data: 1-2 star reviews from the shared MARC en/es and Amazon.com.br pt test files, split into sentences
-with a regex, encoded once with the project's encoder (cached in the scorer's embedding store), kept
+with a regex, encoded once as the pipeline encodes sentences (``sentence_settings``: the encoder with
+the theme sentence adapter, cached in the scorer's embedding store), kept
 where the sentiment head calls the sentence negative. Each review gets a synthetic day 1-35 from a hash of
 its id; every method then runs twice, on days 1-28 (night 28) and on days 8-35 (night 35, with the
 first run's clusters as the previous run), and is measured on the sentences of days 8-28 that both runs
@@ -73,6 +74,7 @@ def negative_sentences(settings: Settings, per_language: int) -> tuple[pd.DataFr
     """About ``per_language`` sentences a language from 1-2 star reviews, the negative ones, embedded."""
     from pipeline.scoring.engine import encode
     from pipeline.scoring.service import open_scorer
+    from pipeline.themes.apply import sentence_settings
 
     rows = []
     for language, group in _reviews(settings.shared_data_dir).groupby("language", sort=True):
@@ -90,7 +92,7 @@ def negative_sentences(settings: Settings, per_language: int) -> tuple[pd.DataFr
             if taken >= per_language:
                 break
     sentences = pd.DataFrame(rows)
-    scorer = open_scorer(settings)
+    scorer = open_scorer(sentence_settings(settings))  # the encoder and sentiment head the pipeline uses
     try:
         start = time.perf_counter()
         embeddings = np.concatenate(
