@@ -607,9 +607,15 @@ def _theme_summary_table(metrics: dict[str, Any]) -> Table:
     )
     for col in ("split", "language", "sentences", "micro_f1", "macro_f1", "themes with support"):
         table.add_column(col, justify="left" if col in ("split", "language") else "right")
+    table.caption = "[90% bootstrap interval over sentences]"
+
+    def score(m: dict[str, Any], key: str) -> str:
+        low, high = m.get(f"{key}_90", (None, None))
+        return f"{m[key]:.3f}" + (f" [{low:.2f}-{high:.2f}]" if low is not None else "")
+
     for split, by_language in metrics.items():
         for language, m in by_language.items():
-            scores = (f"{m['micro_f1']:.3f}", f"{m['macro_f1']:.3f}")
+            scores = (score(m, "micro_f1"), score(m, "macro_f1"))
             table.add_row(split, language, str(m["sentences"]), *scores, str(m["themes_with_support"]))
     return table
 

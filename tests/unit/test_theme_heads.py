@@ -10,7 +10,15 @@ import pytest
 
 from pipeline.errors import ReviewPulseError
 from pipeline.themes.assign import BASE_FEATURES, FEATURES, Combiner, ThemeHeads
-from pipeline.themes.train import MIN_HEAD_POSITIVES, Evidence, fit_combiner, fit_heads, sentence_proba
+from pipeline.themes.train import (
+    MIN_HEAD_POSITIVES,
+    Evidence,
+    f1_interval,
+    fit_combiner,
+    fit_heads,
+    sentence_proba,
+    theme_metrics,
+)
 from pipeline.themes.trainset import assemble, extend, sentence_spans
 
 IDS = ("delivery", "packaging", "after_sales")
@@ -137,3 +145,19 @@ def test_heads_are_not_applied_to_embeddings_of_another_encoder() -> None:
     other = Evidence(ev.features, ev.labels, ev.unit_owner, ev.embeddings, ev.theme_ids, "enc-b")
     with pytest.raises(ReviewPulseError, match="trained on enc-a, but these sentences were encoded by enc-b"):
         sentence_proba(combiner, other)
+
+
+def test_f1_interval_brackets_the_estimate_and_narrows_with_more_sentences() -> None:
+    labels = (RNG.random((90, len(IDS))) < 0.2).astype(np.int8)
+    flip = RNG.random(labels.shape) < 0.15
+    predicted = np.where(flip, 1 - labels, labels)
+    assert f1_interval(labels, labels) == {"micro_f1": (1.0, 1.0), "macro_f1": (1.0, 1.0)}
+    _, summary = theme_metrics(labels, predicted, IDS)
+    small = f1_interval(labels, predicted)
+    assert small == f1_interval(labels, predicted)  # seeded
+    for key in ("micro_f1", "macro_f1"):
+        low, high = small[key]
+        assert low < summary[key] < high
+    large = f1_interval(np.tile(labels, (10, 1)), np.tile(predicted, (10, 1)))
+    for key in ("micro_f1", "macro_f1"):
+        assert large[key][1] - large[key][0] < 0.5 * (small[key][1] - small[key][0])
