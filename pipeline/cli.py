@@ -419,7 +419,7 @@ def score(
         fakes = FakeConfig.load(settings.fake_signals_path)
         with console.status("Loading the encoder and heads…"):
             scorer = open_scorer(settings, threads=threads)
-            # sentences have their own encoder (no adapter, see sentence_settings); the cache is shared
+            # sentences have their own encoder (the theme sentence adapter, see sentence_settings); one cache
             sentence_encoder = load_encoder(sentence_settings(settings))
             themes = load_theme_model(settings, sentence_encoder, scorer.store)
         with _progress() as progress:
