@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.preload import ENV_VAR as PRELOAD_ENV
+from pipeline.preload import LOCAL_SETTINGS
 from tests.airflow_harness import REPO_ROOT, airflow_env
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -140,14 +142,11 @@ class AirflowStack:
         env.update(self.env)
         self.full_env = env
         # The components that run tasks (scheduler for the LocalExecutor, Celery workers) import the
-        # pipeline once, before they fork a process per task: every task would pay ~5 s to import it.
+        # heavy libraries once, before they fork a process per task, as the project image does
+        # (pipeline/preload.py): every task would pay seconds to import them again.
         config = self.home / "config"
         config.mkdir(exist_ok=True)
-        (config / "airflow_local_settings.py").write_text(
-            "import os\n\n"
-            "if os.environ.get('REVIEWPULSE_PRELOAD') == '1':\n"
-            "    import pipeline.nightly  # noqa: F401\n"
-        )
+        (config / "airflow_local_settings.py").write_text(LOCAL_SETTINGS)
         self._create_database()
         try:
             self.cli("db", "migrate", timeout=600)
@@ -159,7 +158,7 @@ class AirflowStack:
                 "api-server", ["api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
             )
             self._spawn("dag-processor", ["dag-processor"])
-            self._spawn("scheduler", ["scheduler", "--skip-serve-logs"], {"REVIEWPULSE_PRELOAD": "1"})
+            self._spawn("scheduler", ["scheduler", "--skip-serve-logs"], {PRELOAD_ENV: "1"})
             for i in range(self.workers if self.executor == "CeleryExecutor" else 0):
                 self._spawn(
                     f"worker-{i + 1}",
@@ -169,7 +168,7 @@ class AirflowStack:
                     # Both workers share this machine's hostname; name each one, so a test can see
                     # which worker ran which task (task_instance.hostname).
                     {"AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.worker_name.worker_name",
-                     "REVIEWPULSE_WORKER_NAME": f"worker{i + 1}", "REVIEWPULSE_PRELOAD": "1"},
+                     "REVIEWPULSE_WORKER_NAME": f"worker{i + 1}", PRELOAD_ENV: "1"},
                 )  # fmt: skip
             self._wait_http(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=240)
         except BaseException:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from pipeline.orchestration import POOLS
+from pipeline.preload import ENV_VAR as PRELOAD_ENV
+from pipeline.preload import LOCAL_SETTINGS
 from pipeline.settings import REPO_ROOT
 
 COMPOSE_PATH = REPO_ROOT / "docker-compose.yml"
@@ -333,3 +337,20 @@ def test_the_image_has_the_code_where_settings_and_the_dag_folder_look(compose: 
     image_env = _dockerfile_env()
     for variable in ("AIRFLOW__CORE__DAGS_FOLDER", "REVIEWPULSE_HOME", "REVIEWPULSE_MODELS_DIR"):
         assert image_env[variable] == env[variable], variable
+
+
+def test_the_scheduler_and_workers_preload_the_task_libraries_and_nothing_else_does(
+    services: dict[str, Any], tmp_path: Path
+) -> None:
+    asking = {name for name in AIRFLOW_SERVICES if services[name]["environment"].get(PRELOAD_ENV) == "1"}
+    # The components that fork task processes; the API server and DAG processor run no task.
+    assert asking == {"airflow-scheduler", "airflow-worker"}
+    # The image writes the settings file Airflow imports at start-up ($AIRFLOW_HOME/config), from
+    # pipeline/preload.py; the same command, run here into a temporary folder, writes exactly that text.
+    (command,) = [
+        args for keyword, args in _dockerfile() if keyword == "RUN" and "airflow_local_settings" in args
+    ]
+    assert "> /opt/airflow/config/airflow_local_settings.py" in command
+    local = command.replace("/opt/airflow/config", str(tmp_path)).replace("python -c", f"{sys.executable} -c")
+    subprocess.run(["bash", "-c", local], check=True, cwd=REPO_ROOT, timeout=60)
+    assert (tmp_path / "airflow_local_settings.py").read_text() == LOCAL_SETTINGS
