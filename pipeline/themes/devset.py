@@ -174,3 +174,45 @@ def load_devset(
         for entry in entries
     ]
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+ANNOTATORS = ("annotator_1", "annotator_2")
+
+
+def annotator_agreement(entries: list[dict[str, Any]], taxonomy: Path = DEFAULT_TAXONOMY) -> dict[str, Any]:
+    """How far two independent annotators agree, per language and split: the human ceiling of the F1s.
+
+    Each entry carries both annotators' labels (``annotator_1``, ``annotator_2``) beside the adjudicated
+    ``themes``. Micro-F1 of one annotator against the other is symmetric (2|A∩B| / (|A|+|B|) over all
+    sentence-theme pairs); macro-F1 averages that per theme over the themes either annotator used;
+    ``exact`` is the share of sentences given the same label set. Keys are ``"<language>/<split>"``, with
+    ``all`` for either.
+    """
+    import numpy as np
+
+    ids = taxonomy_ids(taxonomy)
+    missing = [e["id"] for e in entries if not all(key in e for key in ANNOTATORS)]
+    if missing:
+        raise ReviewPulseError(f"dev set: {len(missing)} entries lack a second annotation, e.g. {missing[0]}")
+
+    def matrix(rows: list[dict[str, Any]], key: str) -> Any:
+        out = np.zeros((len(rows), len(ids)), dtype=bool)
+        for i, entry in enumerate(rows):
+            for theme in entry[key]:
+                out[i, ids.index(theme)] = True
+        return out
+
+    result: dict[str, Any] = {}
+    for language in ("all", *sorted({e["language"] for e in entries})):
+        for split in ("all", *SPLITS):
+            rows = [e for e in entries if language in ("all", e["language"]) and split in ("all", e["split"])]
+            first, second = matrix(rows, ANNOTATORS[0]), matrix(rows, ANNOTATORS[1])
+            both, either = (first & second).sum(axis=0), first.sum(axis=0) + second.sum(axis=0)
+            used = either > 0
+            result[f"{language}/{split}"] = {
+                "sentences": len(rows),
+                "micro_f1": float(2 * both.sum() / max(either.sum(), 1)),
+                "macro_f1": float((2 * both[used] / either[used]).mean()) if used.any() else float("nan"),
+                "exact": float((first == second).all(axis=1).mean()) if rows else float("nan"),
+            }
+    return result

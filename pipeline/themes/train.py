@@ -287,6 +287,11 @@ def train_themes(settings: Settings, out: Path | None = None, *, c: float = 1.0)
 
 
 def evaluate_themes(settings: Settings) -> dict[str, Any]:
-    """The shipped theme model on the dev set's held-out test split (and the tune split it was fitted on)."""
+    """The shipped theme model on the dev set's held-out test split (and the tune split it was fitted on),
+    with the two annotators' agreement on the same sentences (``agreement``: the human ceiling)."""
+    from pipeline.themes.devset import annotator_agreement, read_entries
+
     model, dev, ev = dev_evidence(settings)
-    return {"model_version": model.version, **_both_splits(ev, dev, model.combiner, model)}
+    agreement = annotator_agreement(read_entries(), settings.taxonomy_path)
+    return {"model_version": model.version, **_both_splits(ev, dev, model.combiner, model),
+            "agreement": agreement}  # fmt: skip

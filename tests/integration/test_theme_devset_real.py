@@ -11,7 +11,14 @@ import pandas as pd
 import pytest
 
 from pipeline.settings import REPO_ROOT
-from pipeline.themes.devset import DEFAULT_DEVSET, DevsetUnavailable, load_devset, read_entries, taxonomy_ids
+from pipeline.themes.devset import (
+    DEFAULT_DEVSET,
+    DevsetUnavailable,
+    annotator_agreement,
+    load_devset,
+    read_entries,
+    taxonomy_ids,
+)
 from tests.markdown_table import count_table
 
 pytestmark = pytest.mark.integration
@@ -86,3 +93,30 @@ def test_readme_table_matches_the_labels() -> None:
     header = "| theme | " + " | ".join(f"{language} {split}" for language, split in columns) + " |"
     assert count_table(text, header) == expected
     assert re.search(rf"\b{len(entries)} real review sentences\b", text)
+
+
+def test_labels_are_the_shared_annotation_or_an_adjudication_of_it() -> None:
+    entries = read_entries(DEFAULT_DEVSET)
+    for entry in entries:
+        first, second, final = (set(entry[k]) for k in ("annotator_1", "annotator_2", "themes"))
+        if first == second:
+            assert final == first, entry["id"]
+        else:  # the adjudicator chose from what the two annotators said
+            assert final <= first | second, entry["id"]
+
+
+def test_readme_agreement_table_is_recomputed_from_the_labels() -> None:
+    agreement = annotator_agreement(read_entries(DEFAULT_DEVSET))
+    text = README.read_text(encoding="utf-8")
+    header = "| language | split | sentences | micro-F1 | macro-F1 | exact |"
+    assert header in text
+    rows = text[text.index(header) :].split("\n\n")[0].splitlines()[2:]
+    found = {}
+    for line in rows:
+        language, split, sentences, *scores = (cell.strip() for cell in line.strip().strip("|").split("|"))
+        found[f"{language}/{split}"] = [int(sentences), *(float(score) for score in scores)]
+    expected = {
+        key: [m["sentences"], round(m["micro_f1"], 3), round(m["macro_f1"], 3), round(m["exact"], 3)]
+        for key, m in agreement.items()
+    }
+    assert found == expected

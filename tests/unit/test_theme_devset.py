@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import ReviewPulseError
-from pipeline.themes.devset import COLUMNS, DevsetUnavailable, load_devset, sentence_sha1
+from pipeline.themes.devset import (
+    COLUMNS,
+    DevsetUnavailable,
+    annotator_agreement,
+    load_devset,
+    sentence_sha1,
+)
 
 TAXONOMY = """\
 version: 1
@@ -185,3 +191,27 @@ def test_duplicate_ids_and_bad_splits_are_refused(data_dir: Path, taxonomy: Path
     entries[0]["split"] = "train"
     with pytest.raises(ReviewPulseError, match="en-0001: split 'train'"):
         load_devset(data_dir, _write(tmp_path, entries), taxonomy)
+
+
+def test_annotator_agreement_counts_shared_labels_per_language(taxonomy: Path) -> None:
+    def entry(name: str, first: list[str], second: list[str], split: str = "tune") -> dict[str, Any]:
+        language = name[:2]
+        return {"id": name, "language": language, "split": split, "themes": first,
+                "annotator_1": first, "annotator_2": second}  # fmt: skip
+
+    entries = [
+        entry("en-1", ["delivery"], ["delivery"]),
+        entry("en-2", ["delivery", "packaging"], ["packaging"], split="test"),
+        entry("en-3", [], ["packaging"]),
+        entry("es-1", ["packaging"], ["packaging"]),
+    ]
+    got = annotator_agreement(entries, taxonomy)
+    # en: delivery 1 shared of 2+1 used, packaging 1 shared of 1+2 -> micro 2*2/6, macro (2/3 + 2/3) / 2
+    assert got["en/all"]["micro_f1"] == pytest.approx(2 / 3)
+    assert got["en/all"]["macro_f1"] == pytest.approx(2 / 3)
+    assert got["en/all"]["exact"] == pytest.approx(1 / 3) and got["en/all"]["sentences"] == 3
+    assert got["en/test"]["micro_f1"] == pytest.approx(2 / 3) and got["en/test"]["exact"] == 0.0
+    assert got["es/all"] == {"sentences": 1, "micro_f1": 1.0, "macro_f1": 1.0, "exact": 1.0}
+    assert got["all/all"]["micro_f1"] == pytest.approx(2 * 3 / 8)
+    with pytest.raises(ReviewPulseError, match="lack a second annotation"):
+        annotator_agreement([{k: v for k, v in entries[0].items() if k != "annotator_2"}], taxonomy)
