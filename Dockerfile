@@ -53,8 +53,8 @@ ENV PYTHONPATH=/opt/reviewpulse \
 
 # Every Airflow component imports $AIRFLOW_HOME/config/airflow_local_settings.py at start-up. This one
 # imports the tasks' heavy libraries (Great Expectations, torch, transformers, scikit-learn) once in the
-# components that set REVIEWPULSE_PRELOAD=1, the scheduler and the workers (docker-compose.yml), so the
-# task processes they fork do not each import them again (pipeline/preload.py).
+# components that set REVIEWPULSE_PRELOAD=1, the Celery workers (docker-compose.yml), so the task
+# processes they fork do not each import them again (pipeline/preload.py).
 RUN mkdir -p /opt/airflow/config \
  && python -c "from pipeline.preload import LOCAL_SETTINGS; print(LOCAL_SETTINGS, end='')" \
     > /opt/airflow/config/airflow_local_settings.py

@@ -8,8 +8,9 @@ runs a validation task per source and several encoder tasks, so each night paid 
 
 Airflow imports ``airflow_local_settings`` from ``$AIRFLOW_HOME/config`` in every component at start-up.
 The project image writes one there that calls :func:`preload_if_asked` (see the Dockerfile), and the
-scheduler and worker services set ``REVIEWPULSE_PRELOAD=1`` (docker-compose.yml). The API server and DAG
-processor do not set it: they run no task, and the DAG files must stay light to parse.
+components that fork task processes set ``REVIEWPULSE_PRELOAD=1``: the Celery workers in
+docker-compose.yml, the scheduler where it runs the LocalExecutor. The others (API server, DAG processor,
+a CeleryExecutor scheduler) do not: they run no task, and the DAG files must stay light to parse.
 
 The modules are imported, nothing more: no encoder is loaded and no thread is started, so forking stays
 safe, and a task still reads its settings (models pinned for the night, paths) when it runs.

@@ -158,7 +158,9 @@ class AirflowStack:
                 "api-server", ["api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
             )
             self._spawn("dag-processor", ["dag-processor"])
-            self._spawn("scheduler", ["scheduler", "--skip-serve-logs"], {PRELOAD_ENV: "1"})
+            # With the LocalExecutor the scheduler forks the task processes; with Celery, the workers do.
+            local = self.executor == "LocalExecutor"
+            self._spawn("scheduler", ["scheduler", "--skip-serve-logs"], {PRELOAD_ENV: "1"} if local else {})
             for i in range(self.workers if self.executor == "CeleryExecutor" else 0):
                 self._spawn(
                     f"worker-{i + 1}",
