@@ -25,7 +25,6 @@ seeded) registers the same version again instead of a new one.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable, Mapping, Sequence
@@ -99,7 +98,9 @@ def _train_themes(settings: Settings, folder: Path, options: Mapping[str, Any]) 
                    indent=2) + "\n",
         encoding="utf-8",
     )  # fmt: skip
-    digest = hashlib.sha256((folder / "combiner.json").read_bytes()).hexdigest()[:8]
+    from pipeline.themes.assign import Combiner
+
+    digest = Combiner.digest(folder / "combiner.json")
     return {"digest": digest, "metrics": theme_gates(result["metrics"]["test"]),
             "model_version": f"combiner-{digest}"}  # fmt: skip
 

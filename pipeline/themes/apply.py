@@ -15,7 +15,6 @@ hash: editing the taxonomy makes every text pending again, so themes are re-appl
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date
@@ -85,11 +84,10 @@ def sentence_settings(settings: Settings) -> Settings:
 def theme_version(settings: Settings) -> str:
     """The theme model version, from the files alone (no model loaded)."""
     taxonomy = Taxonomy.load(settings.taxonomy_path)
-    try:
-        combiner_hash = hashlib.sha256(combiner_path(settings).read_bytes()).hexdigest()[:8]
-    except OSError as exc:
+    if not combiner_path(settings).is_file():
         raise ReviewPulseError(f"no theme combiner at {combiner_path(settings)} (run `reviewpulse train "
-                               "--model themes`)") from exc  # fmt: skip
+                               "--model themes`)")  # fmt: skip
+    combiner_hash = Combiner.digest(combiner_path(settings))
     return f"{heads_version(sentiment_folder(settings))}+{taxonomy.version}+combiner-{combiner_hash}"
 
 

@@ -23,6 +23,7 @@ in the same file, so a combiner and the heads it was fitted with always travel t
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,6 +84,10 @@ class ThemeHeads:
         )  # fmt: skip
 
 
+# What a combiner file computes with; the rest of the file is metadata (see Combiner.digest).
+_MODEL_KEYS = ("features", "coef", "intercept", "mean", "scale", "threshold", "heads")
+
+
 @dataclass
 class Combiner:
     """The logistic model over standardised ``FEATURES`` (one weight each), intercept and threshold, and
@@ -116,6 +121,18 @@ class Combiner:
             "heads": self.heads.as_dict() if self.heads is not None else None,
         }  # fmt: skip
         path.write_text(json.dumps(body, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    @staticmethod
+    def digest(path: Path) -> str:
+        """8 hex digits naming what the combiner file computes: its weights, threshold and heads. Where it
+        was fitted, its dev-set metrics and other notes are left out, so editing those does not make a new
+        model version (which would re-theme all history)."""
+        try:
+            body = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ReviewPulseError(f"cannot read theme combiner {path}: {exc}") from exc
+        model = {key: body.get(key) for key in _MODEL_KEYS}
+        return hashlib.sha256(json.dumps(model, sort_keys=True).encode("utf-8")).hexdigest()[:8]
 
     @classmethod
     def load(cls, path: Path) -> Combiner:

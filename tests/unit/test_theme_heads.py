@@ -65,6 +65,24 @@ def test_combiner_with_heads_round_trips_through_its_file(tmp_path: Path) -> Non
     )
 
 
+def test_the_combiner_digest_follows_the_weights_not_the_notes(tmp_path: Path) -> None:
+    k = len(FEATURES)
+    combiner = Combiner(RNG.normal(size=k), 0.3, RNG.normal(size=k), np.ones(k) * 2, 0.4, _heads())
+    combiner.save(tmp_path / "a.json", fitted_on="tune split", dev_metrics={"test": {"en": 0.69}})
+    combiner.save(tmp_path / "b.json", fitted_on="adjudicated tune split", dev_metrics={"test": {"en": 0.7}})
+    assert Combiner.digest(tmp_path / "a.json") == Combiner.digest(tmp_path / "b.json")
+    combiner.threshold = 0.45
+    combiner.save(tmp_path / "c.json", fitted_on="tune split", dev_metrics={"test": {"en": 0.69}})
+    assert Combiner.digest(tmp_path / "c.json") != Combiner.digest(tmp_path / "a.json")
+    combiner.threshold = 0.4
+    combiner.heads = None
+    combiner.save(tmp_path / "d.json", fitted_on="tune split", dev_metrics={"test": {"en": 0.69}})
+    assert Combiner.digest(tmp_path / "d.json") != Combiner.digest(tmp_path / "a.json")
+    (tmp_path / "e.json").write_text("{not json")
+    with pytest.raises(ReviewPulseError, match="cannot read theme combiner"):
+        Combiner.digest(tmp_path / "e.json")
+
+
 def test_a_combiner_file_without_the_head_feature_is_refused_by_name(tmp_path: Path) -> None:
     body = {"features": list(BASE_FEATURES), "coef": [0] * 13, "intercept": 0, "mean": [0] * 13,
             "scale": [1] * 13, "threshold": 0.5}  # fmt: skip
