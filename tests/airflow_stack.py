@@ -1,7 +1,7 @@
 """Start real Airflow components on loopback, as a deployment runs them, and drive DAG runs through them.
 
 ``AirflowStack`` runs, each as its own process group: the API server (the workers' Execution API), the
-DAG processor, the scheduler, and, with the CeleryExecutor, N Celery workers. The metadata database is a
+DAG processor, the scheduler and N Celery workers (the CeleryExecutor). The metadata database is a
 fresh PostgreSQL database (created, then dropped); the Celery broker is Redis with a private queue, so two
 stacks, or a stack beside a developer's own Airflow, never see each other's work.
 
@@ -94,7 +94,6 @@ class AirflowStack:
     """Real Airflow components as child processes; ``with AirflowStack(...).started() as stack: ...``."""
 
     home: Path
-    executor: str = "CeleryExecutor"
     workers: int = 2
     worker_concurrency: int = 1
     env: dict[str, str] = field(default_factory=dict)
@@ -119,7 +118,7 @@ class AirflowStack:
         env = airflow_env(self.home, self.dags_folder, None)
         env.update(
             {
-                "AIRFLOW__CORE__EXECUTOR": self.executor,
+                "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db_url,
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
                 "AIRFLOW__API__PORT": str(port),
@@ -141,9 +140,9 @@ class AirflowStack:
         )
         env.update(self.env)
         self.full_env = env
-        # The components that run tasks (scheduler for the LocalExecutor, Celery workers) import the
-        # heavy libraries once, before they fork a process per task, as the project image does
-        # (pipeline/preload.py): every task would pay seconds to import them again.
+        # The Celery workers, which fork a process per task, import the heavy libraries once at start-up,
+        # as the project image does (pipeline/preload.py): every task would pay seconds to import them
+        # again. (Under the LocalExecutor the scheduler forks the task processes and should preload.)
         config = self.home / "config"
         config.mkdir(exist_ok=True)
         (config / "airflow_local_settings.py").write_text(LOCAL_SETTINGS)
@@ -158,10 +157,8 @@ class AirflowStack:
                 "api-server", ["api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
             )
             self._spawn("dag-processor", ["dag-processor"])
-            # With the LocalExecutor the scheduler forks the task processes; with Celery, the workers do.
-            local = self.executor == "LocalExecutor"
-            self._spawn("scheduler", ["scheduler", "--skip-serve-logs"], {PRELOAD_ENV: "1"} if local else {})
-            for i in range(self.workers if self.executor == "CeleryExecutor" else 0):
+            self._spawn("scheduler", ["scheduler", "--skip-serve-logs"])
+            for i in range(self.workers):
                 self._spawn(
                     f"worker-{i + 1}",
                     ["celery", "worker", "--queues", queue, "--concurrency", str(self.worker_concurrency),
