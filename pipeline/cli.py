@@ -408,7 +408,7 @@ def score(
     lists the complaint themes (semicolon-separated taxonomy ids) found in the row's sentences.
     """
     from pipeline.fake.signals import FakeConfig
-    from pipeline.scoring.encoder import load_encoder
+    from pipeline.scoring.encoder import shared_encoder
     from pipeline.scoring.score import score_file
     from pipeline.scoring.service import open_scorer
     from pipeline.themes.apply import load_theme_model, sentence_settings
@@ -420,7 +420,7 @@ def score(
         with console.status("Loading the encoder and heads…"):
             scorer = open_scorer(settings, threads=threads)
             # sentences have their own encoder (the theme sentence adapter, see sentence_settings); one cache
-            sentence_encoder = load_encoder(sentence_settings(settings))
+            sentence_encoder = shared_encoder(sentence_settings(settings))
             themes = load_theme_model(settings, sentence_encoder, scorer.store)
         with _progress() as progress:
             task = progress.add_task(f"Scoring {input.name}", total=scorer.count_rows(input))

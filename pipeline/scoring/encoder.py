@@ -160,6 +160,49 @@ def quantize_int8(model: Any) -> Any:
     return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
+_SHARED: dict[tuple[Any, ...], Encoder] = {}
+SHARED_ENCODERS = 2
+"""How many loaded encoders ``shared_encoder`` keeps per process: the review encoder and the sentence one."""
+
+
+def _folder_stamp(folder: Path | None) -> tuple[tuple[str, int, int], ...]:
+    """Name, modification time and size of each file in ``folder``: a changed file gives a new stamp."""
+    if folder is None or not folder.is_dir():
+        return ()
+    return tuple(
+        (f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(folder.iterdir()) if f.is_file()
+    )
+
+
+def shared_encoder(settings: Settings) -> Encoder:
+    """``load_encoder``, once per process for each configuration, for scoring only.
+
+    Loading takes 2-3 s (most of it the 250k-piece tokenizer), and one process often needs the same encoder
+    several times: a night run in process scores reviews, then themes and emerging themes each open the
+    sentence encoder, and the demo runs five nights. The model is shared, so a caller must not change it:
+    training loads its own with ``load_encoder``. A changed adapter or converted model is a new
+    configuration (its files' times and sizes are part of the key); the oldest of more than
+    ``SHARED_ENCODERS`` configurations is let go.
+    """
+    reference = prepare_encoder(settings)
+    key = (
+        reference,
+        _folder_stamp(Path(reference)) if Path(reference).is_dir() else (),
+        str(settings.encoder_adapter),
+        _folder_stamp(settings.encoder_adapter),
+        settings.int8,
+    )
+    if settings.torch_threads:
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
+    encoder = _SHARED.pop(key, None) or load_encoder(settings)
+    _SHARED[key] = encoder  # most recently used last
+    while len(_SHARED) > SHARED_ENCODERS:
+        _SHARED.pop(next(iter(_SHARED)))
+    return encoder
+
+
 def load_encoder(settings: Settings, *, int8: bool | None = None) -> Encoder:
     """Prepare (if needed) and load the configured encoder on the CPU in eval mode.
 

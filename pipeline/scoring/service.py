@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from pipeline.scoring.encoder import Encoder, load_encoder
+from pipeline.scoring.encoder import Encoder, shared_encoder
 from pipeline.scoring.engine import EmbeddingStore
 from pipeline.scoring.heads import HeadSet, load_heads
 from pipeline.settings import Settings
@@ -33,11 +33,12 @@ class Scorer:
 
 
 def open_scorer(settings: Settings, *, threads: int | None = None) -> Scorer:
-    """Load the encoder and the heads; use the shared embedding cache unless another process holds it."""
+    """The encoder (loaded once per process, ``shared_encoder``) and the heads; the shared embedding cache
+    unless another process holds it."""
     if threads:
         settings = replace(settings, torch_threads=threads)
     heads = load_heads(*settings.heads_dirs)
-    encoder = load_encoder(settings)
+    encoder = shared_encoder(settings)
     heads.require_encoder(encoder.version, f"the heads ({', '.join(map(str, settings.heads_dirs))})")
     try:
         store: EmbeddingStore | None = EmbeddingStore(

@@ -21,6 +21,7 @@ from pipeline.errors import ConfigError
 
 LANGUAGES = ("en", "es", "pt")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where PyYAML has it: ~15x faster
 
 
 def strip_accents(text: str) -> str:
@@ -80,7 +81,7 @@ class Taxonomy:
         """Read and check the taxonomy; every mistake is a ``ConfigError`` naming the theme and field."""
         try:
             raw_bytes = Path(path).read_bytes()
-            data = yaml.safe_load(raw_bytes)
+            data = yaml.load(raw_bytes, Loader=_SAFE_LOADER)
         except OSError as exc:
             raise ConfigError(f"cannot read theme taxonomy {path}: {exc}") from exc
         except yaml.YAMLError as exc:

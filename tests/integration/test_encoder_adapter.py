@@ -224,3 +224,31 @@ def test_the_theme_model_refuses_the_adapted_encoder(
     settings = Settings(home=tmp_path / "h", models_dir=models_dir, progress=False)
     with pytest.raises(ReviewPulseError, match="theme model's sentence head .* encoder in use is .*\\+lora-"):
         load_theme_model(settings, adapted, None)
+
+
+def test_scorers_in_one_process_share_an_encoder_until_its_files_change(
+    models_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from pipeline.scoring.encoder import shared_encoder
+    from pipeline.scoring.service import open_scorer
+    from pipeline.themes.apply import sentence_settings
+
+    settings = Settings(home=tmp_path / "home", models_dir=models_dir, progress=False)
+    first, again = open_scorer(settings), open_scorer(settings)
+    try:
+        assert first.encoder is again.encoder  # loaded once
+    finally:
+        first.close(), again.close()
+    sentences = shared_encoder(sentence_settings(settings))
+    assert sentences is not first.encoder and sentences.version != first.encoder.version
+
+    copy = tmp_path / "adapter"
+    shutil.copytree(DEFAULT_ENCODER_ADAPTER, copy)
+    own = dataclasses.replace(settings, encoder_adapter=copy)
+    loaded = shared_encoder(own)
+    assert shared_encoder(own) is loaded and loaded.version == first.encoder.version
+    weights = next(copy.glob("*.safetensors"))
+    weights.write_bytes(weights.read_bytes())  # rewritten: a new modification time
+    assert shared_encoder(own) is not loaded
