@@ -95,7 +95,6 @@ def celery(tmp_path_factory: pytest.TempPathFactory, landing: Path, models_dir: 
     home = _home(tmp_path_factory, landing, "home-celery")
     stack = AirflowStack(
         tmp_path_factory.mktemp("airflow-celery"),
-        executor="CeleryExecutor",
         workers=2,
         env={
             "REVIEWPULSE_HOME": str(home),
