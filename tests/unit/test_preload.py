@@ -9,7 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline.preload import ENV_VAR, LOCAL_SETTINGS, MODULES, preload_if_asked
+import pytest
+
+from pipeline.preload import ENV_VAR, LOCAL_SETTINGS, MODULES, preload, preload_if_asked
 
 PROBE = """
 import json, sys
@@ -48,3 +50,9 @@ def test_a_component_that_does_not_ask_imports_none_of_them(tmp_path: Path) -> N
         started["loaded"]  # type: ignore[arg-type]
     )
     assert preload_if_asked({ENV_VAR: "0"}) == []
+
+
+def test_a_module_that_cannot_be_imported_fails_the_preload_at_once() -> None:
+    # a worker whose image lacks what its tasks need stops at start-up, naming the module
+    with pytest.raises(ModuleNotFoundError, match="reviewpulse_no_such_module"):
+        preload(("json", "reviewpulse_no_such_module", "pipeline.nightly"))
