@@ -23,21 +23,24 @@ def _params(sql: str, available: dict[str, Any]) -> dict[str, Any]:
     return {name: available[name] for name in set(re.findall(r"\$(\w+)", sql)) if name in available}
 
 
-def load_fake_latest(con: duckdb.DuckDBPyConnection, settings: Settings, night: date) -> None:
-    """``fake_latest``: each record's latest fake score as of ``night`` (a temp table of ``con``)."""
-    run(con, sql_text(settings, "core/fake_latest"), {"night": night})
+def load_as_of(con: duckdb.DuckDBPyConnection, settings: Settings, night: date) -> None:
+    """The temp tables of ``con`` that the marts and the report read: ``fake_latest`` (each record's latest
+    fake score as of ``night``) and ``rated_records`` (the rated records first seen by ``night``, each
+    with its trust weight)."""
+    for name in ("fake_latest", "rated_records"):
+        run(con, sql_text(settings, f"core/{name}"), {"night": night})
 
 
 def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, night: date) -> list[str]:
     """Create or replace every mart from the warehouse as it stood on ``night``, in one transaction.
 
-    Marts see ``fake_latest``, each record's latest fake score as of the night, and the trust-grade
+    Marts see ``fake_latest`` and ``rated_records`` as of the night (``load_as_of``), and the trust-grade
     cut-offs (``$grade_a`` .. ``$grade_d``) from the fake-signal config.
     """
     names = mart_names(settings)
     grades = FakeConfig.load(settings.fake_signals_path).grades
     available: dict[str, Any] = {"night": night, **{f"grade_{k.lower()}": v for k, v in grades.items()}}
-    load_fake_latest(con, settings, night)
+    load_as_of(con, settings, night)
     with transaction(con):
         for name in names:
             sql = sql_text(settings, f"marts/{name}")

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from pipeline import __version__
 from pipeline.reports.charts import bar_chart, line_chart
 from pipeline.reports.cx import cx_context
-from pipeline.reports.marts import load_fake_latest, mart_names
+from pipeline.reports.marts import load_as_of, mart_names
 from pipeline.reports.redact import redact
 from pipeline.reports.themes import themes_context
 from pipeline.settings import Settings
@@ -191,7 +191,7 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
     for name, frame in marts.items():
         frame.to_csv(out / f"{name}.csv", index=False)
         frame.to_parquet(out / f"{name}.parquet", index=False)
-    load_fake_latest(con, settings, night)
+    load_as_of(con, settings, night)
     keyword_files = _keyword_exports(con, out, night)
 
     headline = _headline(con, night)

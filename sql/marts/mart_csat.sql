@@ -7,46 +7,6 @@ with product_titles as (
     group by product_id
 ),
 
-review_rows as (
-    select
-        'reviews' as kind,
-        product_id,
-        coalesce(seller_id, '(unknown)') as seller_id,
-        coalesce(channel, '(unknown)') as channel,
-        cast(date_trunc('week', review_date) as date) as week,
-        rating,
-        1 - coalesce(fake_latest.fake_probability, 0.0) as trust
-    from reviews
-    left join fake_latest
-        on fake_latest.kind = 'reviews'
-        and fake_latest.source = reviews.source
-        and fake_latest.record_id = reviews.review_id
-    where first_seen <= $night
-),
-
-feedback_rows as (
-    select
-        'seller_feedback' as kind,
-        cast(null as varchar) as product_id,
-        coalesce(seller_id, '(unknown)') as seller_id,
-        coalesce(channel, '(unknown)') as channel,
-        cast(date_trunc('week', feedback_date) as date) as week,
-        rating,
-        1 - coalesce(fake_latest.fake_probability, 0.0) as trust
-    from seller_feedback
-    left join fake_latest
-        on fake_latest.kind = 'seller_feedback'
-        and fake_latest.source = seller_feedback.source
-        and fake_latest.record_id = seller_feedback.feedback_id
-    where first_seen <= $night
-),
-
-rated as (
-    select * from review_rows
-    union all
-    select * from feedback_rows
-),
-
 grouped as (
     select
         kind,
@@ -63,7 +23,7 @@ grouped as (
         -- trust-weighted: each rating counts (1 - its fake_probability)
         round(sum(rating * trust) / nullif(sum(trust), 0), 3) as avg_rating_trusted,
         round(sum(case when rating >= 4 then trust else 0.0 end) / nullif(sum(trust), 0), 4) as csat_trusted
-    from rated
+    from rated_records
     group by grouping sets ((kind, product_id), (kind, seller_id), (kind, channel), (kind, week))
 ),
 

@@ -7,7 +7,7 @@
 --   n, review_n, feedback_n   rated records, and how many are reviews and seller feedback
 --   avg_rating                mean stars
 --   csat                      share of ratings of 4 or 5 (0-1)
---   avg_rating_trusted        each rating weighted by 1 - its latest fake_probability (as mart_csat)
+--   avg_rating_trusted        each rating weighted by its trust (core/rated_records, as mart_csat)
 --   csat_trusted              the same weights on the 4-5 share
 -- From survey responses (channel and overall only; every answer is optional, so each has its own count):
 --   survey_n                  responses
@@ -28,62 +28,26 @@ with product_titles as (
     group by product_id
 ),
 
-review_rows as (
-    select
-        'reviews' as kind,
-        coalesce(reviews.product_id, '(unknown)') as product_id,
-        coalesce(reviews.category, '(unknown)') as category,
-        coalesce(reviews.seller_id, '(unknown)') as seller_id,
-        coalesce(reviews.channel, '(unknown)') as channel,
-        cast(date_trunc('week', reviews.review_date) as date) as week,
-        reviews.rating,
-        1 - coalesce(fake_latest.fake_probability, 0.0) as trust
-    from reviews
-    left join fake_latest
-        on fake_latest.kind = 'reviews'
-        and fake_latest.source = reviews.source
-        and fake_latest.record_id = reviews.review_id
-    where reviews.first_seen <= $night
-),
-
-feedback_rows as (
-    select
-        'seller_feedback' as kind,
-        cast(null as varchar) as product_id,
-        cast(null as varchar) as category,
-        coalesce(seller_feedback.seller_id, '(unknown)') as seller_id,
-        coalesce(seller_feedback.channel, '(unknown)') as channel,
-        cast(date_trunc('week', seller_feedback.feedback_date) as date) as week,
-        seller_feedback.rating,
-        1 - coalesce(fake_latest.fake_probability, 0.0) as trust
-    from seller_feedback
-    left join fake_latest
-        on fake_latest.kind = 'seller_feedback'
-        and fake_latest.source = seller_feedback.source
-        and fake_latest.record_id = seller_feedback.feedback_id
-    where seller_feedback.first_seen <= $night
-),
-
-rated as (
-    select * from review_rows
-    union all
-    select * from feedback_rows
-),
-
 rated_by_dimension as (
-    select 'product' as dimension, product_id as dimension_value, week, kind, rating, trust
-    from rated
+    select
+        'product' as dimension,
+        coalesce(product_id, '(unknown)') as dimension_value,
+        week,
+        kind,
+        rating,
+        trust
+    from rated_records
     where kind = 'reviews'
     union all
-    select 'category', category, week, kind, rating, trust
-    from rated
+    select 'category', coalesce(category, '(unknown)'), week, kind, rating, trust
+    from rated_records
     where kind = 'reviews'
     union all
-    select 'seller', seller_id, week, kind, rating, trust from rated
+    select 'seller', seller_id, week, kind, rating, trust from rated_records
     union all
-    select 'channel', channel, week, kind, rating, trust from rated
+    select 'channel', channel, week, kind, rating, trust from rated_records
     union all
-    select 'overall', 'all', week, kind, rating, trust from rated
+    select 'overall', 'all', week, kind, rating, trust from rated_records
 ),
 
 rating_metrics as (

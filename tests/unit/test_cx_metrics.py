@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pipeline.reports.cx import cx_context
-from pipeline.reports.marts import load_fake_latest
+from pipeline.reports.marts import load_as_of
 from pipeline.settings import Settings
 from pipeline.warehouse import run, sql_text
 
@@ -98,7 +98,7 @@ def mart(settings: Settings, con: duckdb.DuckDBPyConnection) -> dict[tuple[str, 
     _fake(con, "r1", 0.9, date(2026, 11, 3))
     _fake(con, "r1", 0.5, date(2026, 11, 5))
     _fake(con, "r1", 0.0, date(2026, 11, 9))
-    load_fake_latest(con, settings, NIGHT)
+    load_as_of(con, settings, NIGHT)
     run(con, sql_text(settings, "marts/mart_cx_metrics"), {"night": NIGHT})
     frame = con.execute("select * from mart_cx_metrics").df()
     return {(r["dimension"], r["dimension_value"], r["week"].date()): r for r in frame.to_dict("records")}
@@ -166,7 +166,7 @@ def test_ratings_by_product_category_seller_and_channel(
 
 
 def test_an_empty_warehouse_gives_an_empty_mart(settings: Settings, con: duckdb.DuckDBPyConnection) -> None:
-    load_fake_latest(con, settings, NIGHT)
+    load_as_of(con, settings, NIGHT)
     run(con, sql_text(settings, "marts/mart_cx_metrics"), {"night": NIGHT})
     assert run(con, "select count(*) from mart_cx_metrics") == [(0,)]
 
