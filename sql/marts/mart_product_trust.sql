@@ -7,23 +7,9 @@ with product_titles as (
 ),
 
 scored as (
-    select
-        reviews.product_id,
-        reviews.rating,
-        coalesce(fake_latest.fake_probability, 0.0) as fake_probability,
-        coalesce(fake_latest.suspicious, false) as suspicious,
-        -- the first (largest) reason of a suspicious review, without its contribution "(+0.42)" and with
-        -- its own numbers as "n" ("one of n reviews of this product within a few days"), so reasons count
-        regexp_replace(
-            regexp_replace(split_part(fake_latest.fake_reasons, '; ', 1), ' \([+-]?[0-9.]+\)$', ''),
-            '[0-9]+(\.[0-9]+)?', 'n', 'g'
-        ) as top_reason
-    from reviews
-    left join fake_latest
-        on fake_latest.kind = 'reviews'
-        and fake_latest.source = reviews.source
-        and fake_latest.record_id = reviews.review_id
-    where reviews.first_seen <= $night and reviews.product_id is not null
+    select product_id, rating, fake_probability, suspicious, top_reason
+    from rated_records
+    where kind = 'reviews' and product_id is not null
 ),
 
 grouped as (

@@ -1,22 +1,8 @@
 create or replace table mart_seller_trust as
 with scored as (
-    select
-        coalesce(seller_feedback.seller_id, '(unknown)') as seller_id,
-        seller_feedback.rating,
-        coalesce(fake_latest.fake_probability, 0.0) as fake_probability,
-        coalesce(fake_latest.suspicious, false) as suspicious,
-        -- the first (largest) reason of a suspicious review, without its contribution "(+0.42)" and with
-        -- its own numbers as "n" ("one of n reviews of this product within a few days"), so reasons count
-        regexp_replace(
-            regexp_replace(split_part(fake_latest.fake_reasons, '; ', 1), ' \([+-]?[0-9.]+\)$', ''),
-            '[0-9]+(\.[0-9]+)?', 'n', 'g'
-        ) as top_reason
-    from seller_feedback
-    left join fake_latest
-        on fake_latest.kind = 'seller_feedback'
-        and fake_latest.source = seller_feedback.source
-        and fake_latest.record_id = seller_feedback.feedback_id
-    where seller_feedback.first_seen <= $night
+    select seller_id, rating, fake_probability, suspicious, top_reason
+    from rated_records
+    where kind = 'seller_feedback'
 ),
 
 grouped as (
