@@ -179,7 +179,7 @@ def shared_encoder(settings: Settings) -> Encoder:
 
     Loading takes 2-3 s (most of it the 250k-piece tokenizer), and one process often needs the same encoder
     several times: a night run in process scores reviews, then themes and emerging themes each open the
-    sentence encoder, and the demo runs five nights. The model is shared, so a caller must not change it:
+    sentence encoder, and the demo runs several nights. The model is shared, so a caller must not change it:
     training loads its own with ``load_encoder``. A changed adapter or converted model is a new
     configuration (its files' times and sizes are part of the key); the oldest of more than
     ``SHARED_ENCODERS`` configurations is let go.
