@@ -1,10 +1,10 @@
--- every review and seller-feedback record first seen by $night with its rating and its latest fake score
--- (fake_latest; never scored: fake_probability 0, trust 1), for this connection only: what the CSAT, CX
--- and trust marts aggregate. trust = 1 - fake_probability weighs ratings; top_reason is the first (largest)
--- reason of the record's fake_reasons without its contribution "(+0.42)" and with its own numbers as "n"
--- ("one of n reviews of this product within a few days"), so reasons can be counted. product_id and
--- category are null for seller feedback (and where a review has none); seller and channel are
--- '(unknown)' where missing.
+-- every review and seller-feedback record first seen by $night with its rating, content hash and latest
+-- fake score (fake_latest; never scored: fake_probability 0, trust 1), for this connection only: what the
+-- CSAT, CX, sentiment and trust marts aggregate. trust = 1 - fake_probability weighs ratings; top_reason
+-- is the first (largest) reason of the record's fake_reasons without its contribution "(+0.42)" and with
+-- its own numbers as "n" ("one of n reviews of this product within a few days"), so reasons can be
+-- counted. product_id and category are null for seller feedback (and where a review has none); seller
+-- and channel are '(unknown)' where missing.
 create or replace temp table rated_records as
 with review_rows as (
     select
@@ -17,6 +17,7 @@ with review_rows as (
         reviews.rating,
         reviews.source,
         reviews.review_id as record_id,
+        reviews.content_hash,
         fake_latest.fake_probability,
         fake_latest.suspicious,
         fake_latest.fake_reasons
@@ -39,6 +40,7 @@ feedback_rows as (
         seller_feedback.rating,
         seller_feedback.source,
         seller_feedback.feedback_id as record_id,
+        seller_feedback.content_hash,
         fake_latest.fake_probability,
         fake_latest.suspicious,
         fake_latest.fake_reasons
@@ -60,6 +62,7 @@ select
     kind,
     source,
     record_id,
+    content_hash,
     product_id,
     category,
     seller_id,

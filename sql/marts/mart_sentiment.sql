@@ -17,44 +17,21 @@ latest_scores as (
     ) = 1
 ),
 
-review_rows as (
-    select
-        'reviews' as kind,
-        reviews.product_id,
-        coalesce(reviews.seller_id, '(unknown)') as seller_id,
-        cast(date_trunc('week', reviews.review_date) as date) as week,
-        latest_scores.sentiment,
-        latest_scores.stars_pred
-    from reviews
-    inner join latest_scores
-        on latest_scores.kind = 'reviews'
-        and latest_scores.source = reviews.source
-        and latest_scores.record_id = reviews.review_id
-        and latest_scores.content_hash = reviews.content_hash
-    where reviews.first_seen <= $night
-),
-
-feedback_rows as (
-    select
-        'seller_feedback' as kind,
-        cast(null as varchar) as product_id,
-        coalesce(seller_feedback.seller_id, '(unknown)') as seller_id,
-        cast(date_trunc('week', seller_feedback.feedback_date) as date) as week,
-        latest_scores.sentiment,
-        latest_scores.stars_pred
-    from seller_feedback
-    inner join latest_scores
-        on latest_scores.kind = 'seller_feedback'
-        and latest_scores.source = seller_feedback.source
-        and latest_scores.record_id = seller_feedback.feedback_id
-        and latest_scores.content_hash = seller_feedback.content_hash
-    where seller_feedback.first_seen <= $night
-),
-
 scored as (
-    select * from review_rows
-    union all
-    select * from feedback_rows
+    -- the records with a score of their current text
+    select
+        rated_records.kind,
+        rated_records.product_id,
+        rated_records.seller_id,
+        rated_records.week,
+        latest_scores.sentiment,
+        latest_scores.stars_pred
+    from rated_records
+    inner join latest_scores
+        on latest_scores.kind = rated_records.kind
+        and latest_scores.source = rated_records.source
+        and latest_scores.record_id = rated_records.record_id
+        and latest_scores.content_hash = rated_records.content_hash
 ),
 
 grouped as (
