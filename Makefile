@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/fake.py
 	$(BIN)/python bench/emerging.py
 	$(BIN)/python bench/redact.py
+	$(BIN)/python bench/nights.py
 
 # Nightly run time for 10k and 100k reviews, single process vs the Celery stack with 1 and 2 workers
 # (needs PostgreSQL and Redis: started here where they are not up). Long: about an hour on 2 cores.
