@@ -25,9 +25,9 @@ def _params(sql: str, available: dict[str, Any]) -> dict[str, Any]:
 
 def load_as_of(con: duckdb.DuckDBPyConnection, settings: Settings, night: date) -> None:
     """The temp tables of ``con`` that the marts and the report read: ``fake_latest`` (each record's latest
-    fake score as of ``night``) and ``rated_records`` (the rated records first seen by ``night``, each
-    with its trust weight)."""
-    for name in ("fake_latest", "rated_records"):
+    fake score as of ``night``), ``rated_records`` (the rated records first seen by ``night``, each with
+    its trust weight) and ``product_titles`` (each product's title and seller)."""
+    for name in ("fake_latest", "rated_records", "product_titles"):
         run(con, sql_text(settings, f"core/{name}"), {"night": night})
 
 

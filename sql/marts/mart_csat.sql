@@ -1,13 +1,5 @@
 create or replace table mart_csat as
-with product_titles as (
-    -- a product is named by its title wherever any source gives one
-    select product_id, max(product_title) as product_title
-    from reviews
-    where first_seen <= $night
-    group by product_id
-),
-
-grouped as (
+with grouped as (
     select
         kind,
         case

@@ -20,15 +20,7 @@
 -- Counts are 0 and metrics null where a week has no data of that kind. Journey stage and theme impact on
 -- CSAT live in the theme marts.
 create or replace table mart_cx_metrics as
-with product_titles as (
-    -- a product is named by its title wherever any source gives one
-    select product_id, max(product_title) as product_title
-    from reviews
-    where first_seen <= $night
-    group by product_id
-),
-
-rated_by_dimension as (
+with rated_by_dimension as (
     select
         'product' as dimension,
         coalesce(product_id, '(unknown)') as dimension_value,

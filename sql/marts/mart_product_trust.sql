@@ -1,12 +1,5 @@
 create or replace table mart_product_trust as
-with product_titles as (
-    select product_id, max(product_title) as product_title, max(seller_id) as seller_id
-    from reviews
-    where first_seen <= $night
-    group by product_id
-),
-
-scored as (
+with scored as (
     select product_id, rating, fake_probability, suspicious, top_reason
     from rated_records
     where kind = 'reviews' and product_id is not null

@@ -1,13 +1,5 @@
 create or replace table mart_sentiment as
-with product_titles as (
-    -- a product is named by its title wherever any source gives one
-    select product_id, max(product_title) as product_title
-    from reviews
-    where first_seen <= $night
-    group by product_id
-),
-
-latest_scores as (
+with latest_scores as (
     -- the score the report uses: the newest model's score of the record's current text
     select *
     from review_scores
