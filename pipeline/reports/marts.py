@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -23,18 +24,24 @@ def _params(sql: str, available: dict[str, Any]) -> dict[str, Any]:
     return {name: available[name] for name in set(re.findall(r"\$(\w+)", sql)) if name in available}
 
 
-def load_as_of(con: duckdb.DuckDBPyConnection, settings: Settings, night: date) -> None:
-    """The temp tables of ``con`` that the marts and the report read: ``fake_latest`` (each record's latest
-    fake score as of ``night``), ``rated_records`` (the rated records first seen by ``night``, each with
-    its trust weight) and ``product_titles`` (each product's title and seller)."""
-    for name in ("fake_latest", "rated_records", "product_titles"):
+AS_OF_TABLES = ("fake_latest", "rated_records", "product_titles")
+
+
+def load_as_of(
+    con: duckdb.DuckDBPyConnection, settings: Settings, night: date, names: Sequence[str] = AS_OF_TABLES
+) -> None:
+    """Temp tables of ``con`` as of ``night`` that the marts and the report read (``sql/core/<name>``, in
+    this order): ``fake_latest`` (each record's latest fake score), ``rated_records`` (the records first
+    seen by ``night``, each with its rating and trust weight; needs ``fake_latest``) and ``product_titles``
+    (each product's title and seller). ``names``: the ones a caller needs."""
+    for name in names:
         run(con, sql_text(settings, f"core/{name}"), {"night": night})
 
 
 def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, night: date) -> list[str]:
     """Create or replace every mart from the warehouse as it stood on ``night``, in one transaction.
 
-    Marts see ``fake_latest`` and ``rated_records`` as of the night (``load_as_of``), and the trust-grade
+    Marts see the night's ``AS_OF_TABLES`` (``load_as_of``), and the trust-grade
     cut-offs (``$grade_a`` .. ``$grade_d``) from the fake-signal config.
     """
     names = mart_names(settings)

@@ -240,7 +240,8 @@ def test_scorers_in_one_process_share_an_encoder_until_its_files_change(
     try:
         assert first.encoder is again.encoder  # loaded once
     finally:
-        first.close(), again.close()
+        first.close()
+        again.close()
     sentences = shared_encoder(sentence_settings(settings))
     assert sentences is not first.encoder and sentences.version != first.encoder.version
 
