@@ -10,7 +10,8 @@ file, and both validate with Great Expectations on a pandas datasource:
   for a one-off load: fast, but it loads the bad rows too (GX only reports them), keeps no quarantine,
   no audit and no idempotency.
 * **reviewpulse**: ``pipeline.ingest.ingest_file``: record-level reader, mapping, GX row checks,
-  quarantine with reasons, merge on the id in one transaction, audit row.
+  quarantine with reasons, merge on the id in one transaction, audit row; staged through Parquet files
+  between those steps, as the nightly DAG's parallel tasks and single writer do.
 
 Each side runs in its own process so peak memory (max RSS) is its own. Prints a table of rows/s and
 ratios. Not a test: numbers depend on the machine.

@@ -91,6 +91,7 @@ def ingest(
 ) -> None:
     """Load one file: validate it, load good rows, quarantine bad rows with reasons."""
     from pipeline.ingest import ingest_file
+    from pipeline.lake import publish_loaded
     from pipeline.nightly import parse_night
     from pipeline.warehouse import connect
 
@@ -103,6 +104,7 @@ def ingest(
                 result = ingest_file(con, settings, path, fmt=format, kind=kind, night=the_night)
         finally:
             con.close()
+        publish_loaded(settings)
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
     summary = Table(title=f"Ingest {path.name}", show_header=False)

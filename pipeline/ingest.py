@@ -1,5 +1,8 @@
 """Ingest one export file: read, map, validate, then load good rows and quarantine bad ones, in one
-transaction.
+transaction. Three steps, each with its own function, so Airflow can run the first two in parallel per
+source and the third in its one writer (``stage_file`` -> ``validate_staged`` -> ``load_staged``);
+``ingest_file`` runs the same three in one process for the CLI. Every loaded file is handed to
+``loaded/`` for the lake (``pipeline/lake.py``).
 
 Idempotent: a file is identified by its kind, format and the sha256 of its bytes. A file that already
 loaded successfully is skipped, so re-running a night changes nothing. Rows are merged on their id:
@@ -165,21 +168,24 @@ def ingest_file(
     kind: str,
     night: date,
 ) -> IngestResult:
-    """Load one file into the warehouse. Raises ``BatchError`` (after recording the failure) if it cannot."""
-    path = Path(path)
-    checksum, result = _identify(kind, fmt, path, night)
+    """Load one file into the warehouse: the nightly DAG's three steps (``stage_file``, ``validate_staged``,
+    ``load_staged``) one after the other in this process, so the CLI loads exactly as Airflow does and the
+    loaded file waits under ``loaded/`` for the lake (``pipeline/lake.py``). A file whose bytes loaded
+    before is skipped before it is read. Raises ``BatchError`` (after recording the failure) if it cannot
+    load, whatever the cause: there is no task retry here to hand the database's own error to.
+    """
+    path, the_night = Path(path), night.isoformat()
+    _, result = _identify(kind, fmt, path, night)
     if _skip_if_loaded(con, result):
         return result
-    started, clock = datetime.now(), time.perf_counter()
+    validate_staged(stage_file(settings, kind=kind, source=fmt, path=str(path), night=the_night))
     try:
-        frame, rejected, rows_read = parse_file(kind, fmt, path, night)
-        checked = validate_rows(get_source(kind, fmt).kind, frame, rejected)
-        _take_validation(result, rows_read, checked)
-    except ReviewPulseError as exc:
-        _fail(con, settings, result, checksum, started, clock, exc)
-        raise BatchError(str(exc)) from exc
-    _load_checked(con, settings, result, checked.good, checked.quarantined, checksum, started, clock)
-    return result
+        return load_staged(con, settings, kind=kind, source=fmt, path=str(path), night=the_night)
+    except ReviewPulseError:
+        raise
+    except Exception as exc:  # load_staged recorded it and kept the staged folder for a retry
+        shutil.rmtree(_staging_folder(settings, the_night, result.run_id), ignore_errors=True)
+        raise BatchError(f"{path.name}: load failed and was rolled back: {exc}") from exc
 
 
 def _load_checked(

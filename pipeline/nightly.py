@@ -1,8 +1,9 @@
 """The nightly job as plain functions; the CLI (``reviewpulse run``) and the Airflow DAG both call these.
 
-    list_landing_files -> ingest_landing_file (each file, in this process)
-        (Airflow: list_sources -> ingest_source, validate_source (each source) -> load_sources, one writer;
-        pin_models at the start, whose folders every later step uses: ``night_settings``)
+    list_landing_files -> ingest_landing_file (each file, in this process) -> lake.publish_loaded
+        (Airflow: list_sources -> ingest_source, validate_source (each source) -> load_sources, one writer,
+        whose loaded files the reviewpulse_lake_export DAG publishes; pin_models at the start, whose
+        folders every later step uses: ``night_settings``)
         -> plan_scoring -> score_shard (each shard) -> merge_scores -> detect_fakes -> assign_themes
         -> discover_emerging -> build_marts -> build_keywords -> write_report
 
@@ -19,7 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pipeline import reports
+from pipeline import lake, reports
 from pipeline.errors import BatchError, ConfigError
 from pipeline.ingest import IngestResult, ingest_file, load_staged, stage_file, validate_staged
 from pipeline.settings import Settings
@@ -69,7 +70,8 @@ def list_landing_files(settings: Settings, night: str) -> list[dict[str, str]]:
 def ingest_landing_file(
     settings: Settings, *, kind: str, source: str, path: str, night: str
 ) -> dict[str, Any]:
-    """Ingest one landed file; return its summary. Raises ``BatchError`` when the file cannot be loaded."""
+    """Ingest one landed file (staged, validated and loaded as the DAG does, in this process); return its
+    summary. Raises ``BatchError`` when the file cannot be loaded."""
     con = connect(settings)
     try:
         return ingest_file(
@@ -235,6 +237,7 @@ class NightResult:
     night: str
     files: list[IngestResult | dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    lake: dict[str, dict[str, int]] = field(default_factory=dict)  # rows published, per night and table
     report: str | None = None
     scored: int = 0
     fakes: dict[str, Any] = field(default_factory=dict)
@@ -270,6 +273,7 @@ def run_night(
             result.failures.append(f"{item['path']}: {exc}")
             if on_file:
                 on_file(item, None, str(exc))
+    result.lake = lake.publish_loaded(settings)
     plan = plan_scoring(settings, night)
     if plan:
         from pipeline.scoring import shards

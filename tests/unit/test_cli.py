@@ -81,6 +81,9 @@ def test_run_exits_non_zero_when_a_landed_file_fails(home: Path, tmp_path: Path)
     status = runner.invoke(app, ["status"])
     assert status.exit_code == 0
     assert "failed" in status.output and "succeeded" in status.output and "bad_rating" in status.output
+    # the good file is in the night's lake partition (the run publishes it); nothing of the bad one
+    assert [p.parent.name for p in (home / "lake" / "reviews").glob("*/*.parquet")] == ["night=2026-11-01"]
+    assert not (home / "loaded").exists() or not any((home / "loaded").rglob("*.parquet"))
 
 
 def test_status_without_warehouse_is_a_clear_error(home: Path) -> None:

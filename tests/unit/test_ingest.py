@@ -181,6 +181,9 @@ def test_failed_load_leaves_warehouse_as_it_was(
     assert run(con, "select * from reviews") == before
     assert run(con, "select count(*) from quarantine")[0][0] == 0
     assert run(con, "select status from ingest_runs order by started_at") == [("succeeded",), ("failed",)]
+    # nothing of the failed file lingers in staging, and only the loaded file waits for the lake
+    assert not any((settings.home / "staging").rglob("*.parquet"))
+    assert len(list((settings.home / "loaded").glob("*/*/good.parquet"))) == 1
 
 
 def test_seller_central_feedback_hashes_email_and_takes_seller_from_file_name(

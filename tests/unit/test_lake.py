@@ -13,10 +13,15 @@ from pipeline.settings import Settings
 HEADER = "review_id,product_id,reviewer_id,rating,title,text,review_date,language\n"
 
 
-def _night(settings: Settings, night: str, rows: str) -> dict:
+def _night(settings: Settings, night: str, rows: str, path: str = "dag") -> dict:
+    """Land one file and load it the DAG's way (parallel stage and validate, then the one writer) or the
+    CLI's (``reviewpulse run``: each file in this process)."""
     folder = settings.landing_path("reviews", "generic_csv", night)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "reviews.csv").write_text(HEADER + rows, encoding="utf-8")
+    if path == "cli":
+        files = nightly.list_landing_files(settings, night)
+        return {"files": [nightly.ingest_landing_file(settings, night=night, **item) for item in files]}
     sources = nightly.list_sources(settings, night)
     for source in sources:
         nightly.validate_source(nightly.ingest_source(settings, source, night))
@@ -32,12 +37,12 @@ def _read(settings: Settings, table: str) -> list[tuple]:
         ).fetchall()
 
 
-@pytest.fixture
-def two_nights(settings: Settings) -> Settings:
+@pytest.fixture(params=["dag", "cli"])
+def two_nights(settings: Settings, request: pytest.FixtureRequest) -> Settings:
     _night(settings, "2026-11-20", "r1,p1,alice@example.com,5,Nice,Works well,2026-11-19,en\n"
-           "r2,p1,u2,9,Bad,Too many stars,2026-11-19,en\n")  # fmt: skip
+           "r2,p1,u2,9,Bad,Too many stars,2026-11-19,en\n", request.param)  # fmt: skip
     _night(settings, "2026-11-21", "r1,p1,alice@example.com,4,Nice,Works well after all,2026-11-19,en\n"
-           "r3,p2,u3,2,Meh,Broke in a week,2026-11-20,en\n")  # fmt: skip
+           "r3,p2,u3,2,Meh,Broke in a week,2026-11-20,en\n", request.param)  # fmt: skip
     return settings
 
 
