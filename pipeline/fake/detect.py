@@ -35,11 +35,16 @@ DENSE_COLUMNS = ("kind", "target_id", "reviewer_key", "block_id", "block_reason"
 def dense_members(con: duckdb.DuckDBPyConnection, config: FakeConfig) -> pd.DataFrame:
     """Members of dense blocks: accounts that reviewed the same products at the same time.
 
-    A ring posts together, so the graph's column nodes are (product, time bucket of ``dense_window_days``)
-    rather than products alone: in a small catalog every busy customer reviews every product over the
-    months, and only the time axis tells the ring apart. Buckets are cut twice, the second time shifted
+    A ring posts together, so the graph's nodes are (product, time bucket of ``dense_window_days``) and
+    (account, time bucket): in a small catalog every busy customer reviews every product over the
+    months, and only the time axis tells the ring apart. Accounts are cut into windows too because the
+    graph holds every review ever loaded: as whole-history nodes, busy accounts gather edges night after
+    night, the graph's density rises with them, and a ring's density relative to it sinks below the
+    threshold (the 7-night demo lost its ring on the sixth night); cut the same way as the products, the
+    graph is only ever as dense as a few days of reviews. Buckets are cut twice, the second time shifted
     by one day, so a burst straddling a bucket boundary is whole in one of them. Records without a date
-    fall back to product nodes (plain FRAUDAR). Seller feedback uses sellers as the column nodes.
+    fall back to whole-history nodes (plain FRAUDAR). Seller feedback uses sellers as the column nodes.
+    A member is an account: ``dense_block`` then marks every review of it.
     """
     window = int(config.thresholds["dense_window_days"])
     edges = con.execute(
@@ -50,17 +55,19 @@ def dense_members(con: duckdb.DuckDBPyConnection, config: FakeConfig) -> pd.Data
     frames = [pd.DataFrame({c: pd.Series(dtype="object") for c in DENSE_COLUMNS})]
     for kind, part in edges.groupby("kind", sort=True):
         for shift in range(min(window, 2)):
-            bucket = ((part["day"] + shift) // window).astype("Int64").astype(str)
-            nodes = (part["target_id"] + "@" + bucket).where(part["day"].notna(), part["target_id"])
+            # "@<NA>" for records without a date: one whole-history node per account and product
+            bucket = "@" + ((part["day"] + shift) // window).astype("Int64").astype(str).fillna("<NA>")
+            accounts, nodes = part["reviewer_key"] + bucket, part["target_id"] + bucket
             blocks = dense.find_dense_blocks(
-                part["reviewer_key"], nodes,
+                accounts, nodes,
                 min_relative_density=config.thresholds["dense_min_relative_density"],
                 min_fill=config.thresholds["dense_min_fill"],
             )  # fmt: skip
-            members = dense.block_membership(blocks, part["reviewer_key"], nodes)
+            members = dense.block_membership(blocks, accounts, nodes)
             targets = members["product"].str.rsplit("@", n=1).str[0]
+            reviewers = members["reviewer"].str.rsplit("@", n=1).str[0]
             frames.append(pd.DataFrame({
-                "kind": kind, "target_id": targets, "reviewer_key": members["reviewer"],
+                "kind": kind, "target_id": targets, "reviewer_key": reviewers,
                 "block_id": [f"{kind}-{shift}-{b + 1}" for b in members["block"]],
                 "block_reason": members["reason"],
             }))  # fmt: skip

@@ -533,6 +533,42 @@ def test_dense_block_marks_a_ring_posting_together(config: FakeConfig) -> None:
     assert fired(score(spread + ordinary, config), "dense_block") == set()
 
 
+def test_dense_block_ring_is_not_diluted_by_a_growing_history(config: FakeConfig) -> None:
+    """The nightly graph holds every review ever loaded. Busy customers' past reviews pile up on their
+    account nodes and make the whole graph denser, night after night; were accounts whole-history nodes,
+    the ring's density relative to the graph would sink below the threshold and its flags would vanish
+    (the 7-night demo lost its ring on night 6). Accounts are cut into the same time windows as the
+    products, so the graph stays as dense as a few days of reviews are."""
+    rng = np.random.default_rng(5)
+    ring = [
+        {"id": f"ring-{a}-{p}", "reviewer_key": f"ring-{a}", "target_id": f"target-{p}",
+         "posted_on": day(50 + (a + p) % 2), "rating": 5}
+        for a in range(6) for p in range(3)
+    ]  # fmt: skip
+    # aged accounts: the ring's too have months of ordinary reviews behind them
+    accounts = [f"user-{u}" for u in range(100)] + [f"ring-{a}" for a in range(6)]
+    history = [
+        {"id": f"past-{who}-{k}", "reviewer_key": who, "target_id": f"item-{rng.integers(10)}",
+         "posted_on": day(int(rng.integers(100)))}
+        for who in accounts for k in range(40)
+    ]  # fmt: skip
+    scored = score(ring + history, config)
+    ring_ids = {r["id"] for r in ring}
+    assert ring_ids <= fired(scored, "dense_block")  # the mark covers the ring accounts' other reviews
+    assert not any(i.startswith("past-user") for i in fired(scored, "dense_block"))
+
+
+def test_dense_block_without_dates_is_plain_fraudar(config: FakeConfig) -> None:
+    """Records without a date (Yelp's sample has none) form one whole-history node per account and
+    product: the ring is still found on them."""
+    rng = np.random.default_rng(11)
+    ring = [{"id": f"ring-{a}-{p}", "reviewer_key": f"ring-{a}", "target_id": f"target-{p}", "posted_on": None}
+            for a in range(6) for p in range(3)]  # fmt: skip
+    ordinary = [{"id": f"edge-{i}", "reviewer_key": f"user-{rng.integers(200)}",
+                 "target_id": f"item-{rng.integers(150)}", "posted_on": None} for i in range(300)]  # fmt: skip
+    assert fired(score(ring + ordinary, config), "dense_block") == {r["id"] for r in ring}
+
+
 def test_dense_block_reason_is_that_of_the_block_named(config: FakeConfig) -> None:
     # an account in two blocks: its reviews name one of them, with that block's own reason
     con = warehouse([{"id": "a", "reviewer_key": "A", "target_id": "P"},
