@@ -5,9 +5,10 @@
 
 Methods (each peels ``--blocks`` times):
 
-* **ours**: ``pipeline.fake.dense.find_dense_blocks`` with its defaults (blocks of at least 3 reviewers
-  and 2 products, 1.2x the graph's density, 60% of the reviewer x product pairs filled); it flags the
-  reviews inside the blocks it reports (``block_membership``).
+* **ours**: ``pipeline.fake.dense.find_dense_blocks`` with the nightly detector's thresholds from
+  ``models/fake-signals/signals.yaml`` (``dense_min_relative_density``, ``dense_min_fill``) and its
+  default size minimums (3 reviewers, 2 products); it flags the reviews inside the blocks it reports
+  (``block_membership``).
 * **ours, unfiltered**: the same peel with every minimum at 0, so it reports every block it peels, as
   FRAUDAR does. It should find the same blocks as rgmining's; the lines under the table count the
   reviewers flagged by one and not the other (on large graphs a few, where near-equal node degrees
@@ -21,9 +22,12 @@ Graphs (an edge joins a reviewer to a column node; repeated pairs count once):
 * **demo r x p**: the demo's seven nights (seed 42), ingested with the pipeline into a temporary
   warehouse; reviewer_key x product_id. The truth is the planted ring's 24 reviews (6 accounts x 3
   target products, plus one other review per account, which no block on this graph holds).
-* **demo r x p@2d**: the same reviews with products cut into 2-day buckets (``prod-005@4901``): the
-  time-aware graph of the nightly detector (which also cuts a second bucketing shifted by one day and
-  takes its window from signals.yaml); the ring posts within a two-day burst.
+* **demo r x p@2d**: the same reviews with products cut into 2-day buckets (``prod-005@4901``); the
+  ring posts within a two-day burst.
+* **demo r@2d x p@2d**: accounts cut into the same buckets as well: the graph of the nightly detector
+  (which also cuts a second bucketing shifted by one day and takes its window from signals.yaml). On
+  whole-history account nodes, busy accounts make the graph denser with every night loaded; cut into
+  windows, the graph stays as dense as a few days of reviews (``pipeline.fake.detect.dense_members``).
 * **yelp r x p**: ``shared/data/fake/yelp_nyc_filtered.parquet``; user_id x product_id; the truth is
   Yelp's filter (label 1), which is noisy and mostly hits one-review accounts that no graph method sees.
 * **synthetic**: ``--synthetic`` random reviews (uniform reviewers, Zipf-popular products; repeats
@@ -63,9 +67,11 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from pipeline.fake.dense import block_membership, find_dense_blocks
+from pipeline.fake.signals import FakeConfig
 from pipeline.settings import Settings
 
-WINDOW_DAYS = 2
+NIGHTLY = FakeConfig.load(Settings.from_env().fake_signals_path)
+WINDOW_DAYS = int(NIGHTLY.thresholds["dense_window_days"])
 
 
 @dataclass
@@ -108,14 +114,17 @@ def demo_reviews(home: Path) -> tuple[pd.DataFrame, set[str]]:
 
 
 def demo_graphs(reviews: pd.DataFrame, ring: set[str]) -> list[Graph]:
-    """The demo as a reviewer x product graph and as a reviewer x (product, 2-day bucket) graph."""
+    """The demo as a reviewer x product graph, with products cut into 2-day buckets, and with both cut."""
     truth = reviews["review_id"].isin(ring).to_numpy().astype(int)
     reviewer = reviews["reviewer_key"].to_numpy(dtype=object)
     days = (pd.to_datetime(reviews["review_date"]) - pd.Timestamp("2000-01-01")).dt.days
-    bucketed = reviews["product_id"] + "@" + (days // WINDOW_DAYS).astype(str)
+    bucket = "@" + (days // WINDOW_DAYS).astype(str)
+    bucketed = (reviews["product_id"] + bucket).to_numpy(dtype=object)
+    windowed = (reviews["reviewer_key"] + bucket).to_numpy(dtype=object)
     return [
         Graph("demo r x p", reviewer, reviews["product_id"].to_numpy(dtype=object), truth),
-        Graph(f"demo r x p@{WINDOW_DAYS}d", reviewer, bucketed.to_numpy(dtype=object), truth),
+        Graph(f"demo r x p@{WINDOW_DAYS}d", reviewer, bucketed, truth),
+        Graph(f"demo r@{WINDOW_DAYS}d x p@{WINDOW_DAYS}d", windowed, bucketed, truth),
     ]
 
 
@@ -170,7 +179,13 @@ def run_ours(graph: Graph, blocks: int, unfiltered: bool) -> Outcome:
             min_fill=0.0,
         )
     else:
-        found = find_dense_blocks(graph.reviewer, graph.column, max_blocks=blocks)
+        found = find_dense_blocks(
+            graph.reviewer,
+            graph.column,
+            max_blocks=blocks,
+            min_relative_density=NIGHTLY.thresholds["dense_min_relative_density"],
+            min_fill=NIGHTLY.thresholds["dense_min_fill"],
+        )
     members = block_membership(found, graph.reviewer, graph.column)
     density = {i: b.relative_density for i, b in enumerate(found)}
     by_pair = {
