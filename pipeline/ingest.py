@@ -11,6 +11,7 @@ unchanged rows only move ``last_seen``; edited rows are updated and marked ``nee
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -184,7 +185,7 @@ def ingest_file(
     except ReviewPulseError:
         raise
     except Exception as exc:  # load_staged recorded it and kept the staged folder for a retry
-        shutil.rmtree(_staging_folder(settings, the_night, result.run_id), ignore_errors=True)
+        _unstage(_staging_folder(settings, the_night, result.run_id))
         raise BatchError(f"{path.name}: load failed and was rolled back: {exc}") from exc
 
 
@@ -264,6 +265,13 @@ def _fail(
 
 def _staging_folder(settings: Settings, night: str, run_id: str) -> Path:
     return settings.home / "staging" / night / run_id.replace(":", "_")
+
+
+def _unstage(folder: Path) -> None:
+    """Remove a file's staging folder, and the night's folder once it is empty."""
+    shutil.rmtree(folder, ignore_errors=True)
+    with contextlib.suppress(OSError):  # not empty: other files of the night are still staged
+        folder.parent.rmdir()
 
 
 def _write_meta(meta: dict[str, Any]) -> dict[str, Any]:
@@ -386,7 +394,7 @@ def load_staged(
         raise error
     finally:
         if not keep:
-            shutil.rmtree(folder, ignore_errors=True)
+            _unstage(folder)
 
 
 def _hand_to_lake(settings: Settings, folder: Path, night: str) -> None:
