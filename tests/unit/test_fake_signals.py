@@ -562,10 +562,15 @@ def test_dense_block_without_dates_is_plain_fraudar(config: FakeConfig) -> None:
     """Records without a date (Yelp's sample has none) form one whole-history node per account and
     product: the ring is still found on them."""
     rng = np.random.default_rng(11)
-    ring = [{"id": f"ring-{a}-{p}", "reviewer_key": f"ring-{a}", "target_id": f"target-{p}", "posted_on": None}
-            for a in range(6) for p in range(3)]  # fmt: skip
-    ordinary = [{"id": f"edge-{i}", "reviewer_key": f"user-{rng.integers(200)}",
-                 "target_id": f"item-{rng.integers(150)}", "posted_on": None} for i in range(300)]  # fmt: skip
+    ring = [
+        {"id": f"ring-{a}-{p}", "reviewer_key": f"ring-{a}", "target_id": f"target-{p}", "posted_on": None}
+        for a in range(6) for p in range(3)
+    ]  # fmt: skip
+    ordinary = [
+        {"id": f"edge-{i}", "reviewer_key": f"user-{rng.integers(200)}",
+         "target_id": f"item-{rng.integers(150)}", "posted_on": None}
+        for i in range(300)
+    ]  # fmt: skip
     assert fired(score(ring + ordinary, config), "dense_block") == {r["id"] for r in ring}
 
 
