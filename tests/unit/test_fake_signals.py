@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -500,13 +501,18 @@ def test_undated_and_unflagged_records_get_no_date_evidence(config: FakeConfig) 
 # --- dense blocks -------------------------------------------------------------------------------
 
 
-def test_dense_block_marks_a_ring_posting_together(config: FakeConfig) -> None:
-    rng = np.random.default_rng(11)
-    ring = [
+def ring_rows(posted_on: Callable[[int, int], date | None]) -> list[dict[str, Any]]:
+    """Six accounts that each review the same three products, five stars; ``posted_on(account, product)``."""
+    return [
         {"id": f"ring-{a}-{p}", "reviewer_key": f"ring-{a}", "target_id": f"target-{p}",
-         "posted_on": day(30 + (a + p) % 2), "rating": 5}
+         "posted_on": posted_on(a, p), "rating": 5}
         for a in range(6) for p in range(3)
     ]  # fmt: skip
+
+
+def test_dense_block_marks_a_ring_posting_together(config: FakeConfig) -> None:
+    rng = np.random.default_rng(11)
+    ring = ring_rows(lambda a, p: day(30 + (a + p) % 2))
     ordinary = []
     for i in range(100):
         ordinary.append({
@@ -540,11 +546,7 @@ def test_dense_block_ring_is_not_diluted_by_a_growing_history(config: FakeConfig
     (the 7-night demo lost its ring on night 6). Accounts are cut into the same time windows as the
     products, so the graph stays as dense as a few days of reviews are."""
     rng = np.random.default_rng(5)
-    ring = [
-        {"id": f"ring-{a}-{p}", "reviewer_key": f"ring-{a}", "target_id": f"target-{p}",
-         "posted_on": day(50 + (a + p) % 2), "rating": 5}
-        for a in range(6) for p in range(3)
-    ]  # fmt: skip
+    ring = ring_rows(lambda a, p: day(50 + (a + p) % 2))
     # aged accounts: the ring's too have months of ordinary reviews behind them
     accounts = [f"user-{u}" for u in range(100)] + [f"ring-{a}" for a in range(6)]
     history = [
@@ -562,10 +564,7 @@ def test_dense_block_without_dates_is_plain_fraudar(config: FakeConfig) -> None:
     """Records without a date (Yelp's sample has none) form one whole-history node per account and
     product: the ring is still found on them."""
     rng = np.random.default_rng(11)
-    ring = [
-        {"id": f"ring-{a}-{p}", "reviewer_key": f"ring-{a}", "target_id": f"target-{p}", "posted_on": None}
-        for a in range(6) for p in range(3)
-    ]  # fmt: skip
+    ring = ring_rows(lambda a, p: None)
     ordinary = [
         {"id": f"edge-{i}", "reviewer_key": f"user-{rng.integers(200)}",
          "target_id": f"item-{rng.integers(150)}", "posted_on": None}
