@@ -171,8 +171,13 @@ def run_cmd(
     else:
         console.print(_ingest_table(results))
     console.print(f"Report: [bold]{night.report}/index.html[/]", soft_wrap=True)
-    if not night.ok:
+    if night.lake_error:
+        err.print(f"[red]lake export failed[/] (the night is loaded; its files wait under loaded/): "
+                  f"{night.lake_error}", soft_wrap=True)  # fmt: skip
+    if night.failures:
         raise _fail(f"{len(night.failures)} file(s) failed to load; see above")
+    if not night.ok:
+        raise _fail("the lake export failed; see above")
 
 
 @app.command()
@@ -205,6 +210,8 @@ def demo(
                 progress.update(task, description=f"Night {night}")
                 result = run_night(settings, night)
                 failures.extend(result.failures)
+                if result.lake_error:
+                    failures.append(f"{night}: lake export: {result.lake_error}")
                 report = result.report
                 progress.advance(task)
     except ReviewPulseError as exc:

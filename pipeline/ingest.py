@@ -172,21 +172,24 @@ def ingest_file(
     """Load one file into the warehouse: the nightly DAG's three steps (``stage_file``, ``validate_staged``,
     ``load_staged``) one after the other in this process, so the CLI loads exactly as Airflow does and the
     loaded file waits under ``loaded/`` for the lake (``pipeline/lake.py``). A file whose bytes loaded
-    before is skipped before it is read. Raises ``BatchError`` (after recording the failure) if it cannot
-    load, whatever the cause: there is no task retry here to hand the database's own error to.
+    before is skipped before it is read. Raises ``BatchError`` when the file cannot be used or its load
+    fails (both recorded in ``ingest_runs``; the load rolled back), and for any other error on the way
+    (there is no task retry here to hand the raw error to); nothing of the file stays staged.
     """
     path, the_night = Path(path), night.isoformat()
     _, result = _identify(kind, fmt, path, night)
     if _skip_if_loaded(con, result):
         return result
-    validate_staged(stage_file(settings, kind=kind, source=fmt, path=str(path), night=the_night))
     try:
+        validate_staged(stage_file(settings, kind=kind, source=fmt, path=str(path), night=the_night))
         return load_staged(con, settings, kind=kind, source=fmt, path=str(path), night=the_night)
     except ReviewPulseError:
         raise
-    except Exception as exc:  # load_staged recorded it and kept the staged folder for a retry
+    except Exception as exc:
         _unstage(_staging_folder(settings, the_night, result.run_id))
-        raise BatchError(f"{path.name}: load failed and was rolled back: {exc}") from exc
+        if isinstance(exc.__cause__, BatchError):  # the database failed the load: recorded, rolled back
+            raise exc.__cause__ from exc
+        raise BatchError(f"{path.name}: {type(exc).__name__}: {exc}") from exc
 
 
 def _load_checked(

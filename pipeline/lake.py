@@ -10,10 +10,11 @@ engine reads a folder as one partitioned table, e.g. in DuckDB
 ``select * from read_parquet('lake/reviews/*/*.parquet', hive_partitioning = true)``. It is the first step
 from one DuckDB file towards Parquet on object storage as the system of record (see ``SCALING.md``).
 
-Where the files come from: the nightly ``load`` task moves each file it loaded from ``staging/`` to
-``loaded/<night>/<run id>/`` (good and quarantined rows, and its meta). The ``reviewpulse_lake_export`` DAG,
-scheduled on the assets ``load`` publishes, calls ``publish_loaded``: it publishes every folder waiting
-there, whichever night, then removes it. The warehouse is never opened (an in-memory DuckDB runs the
+Where the files come from: ``load_staged`` (the nightly ``load`` task, and ``ingest_file`` for the CLI)
+moves each file it loaded from ``staging/`` to ``loaded/<night>/<run id>/`` (good and quarantined rows, and
+its meta). ``publish_loaded`` publishes every folder waiting there, whichever night, then removes it: the
+``reviewpulse_lake_export`` DAG calls it, scheduled on the assets ``load`` publishes; without Airflow,
+``reviewpulse run`` calls it at the end of the night and ``reviewpulse ingest`` after its file. The warehouse is never opened (an in-memory DuckDB runs the
 staging SQL), so the export never waits for the writer. Publishing the same folder again writes the same
 file; a night rerun loads nothing new, so it adds nothing.
 """

@@ -1,11 +1,11 @@
 """The nightly job as plain functions; the CLI (``reviewpulse run``) and the Airflow DAG both call these.
 
-    list_landing_files -> ingest_landing_file (each file, in this process) -> lake.publish_loaded
-        (Airflow: list_sources -> ingest_source, validate_source (each source) -> load_sources, one writer,
-        whose loaded files the reviewpulse_lake_export DAG publishes; pin_models at the start, whose
-        folders every later step uses: ``night_settings``)
+    list_landing_files -> ingest_landing_file (each file, in this process)
+        (Airflow: list_sources -> ingest_source, validate_source (each source) -> load_sources, one writer;
+        pin_models at the start, whose folders every later step uses: ``night_settings``)
         -> plan_scoring -> score_shard (each shard) -> merge_scores -> detect_fakes -> assign_themes
-        -> discover_emerging -> build_marts -> build_keywords -> write_report
+        -> discover_emerging -> build_marts -> build_keywords -> write_report (-> lake.publish_loaded, in
+        this process; under Airflow the reviewpulse_lake_export DAG publishes)
 
 Every step is keyed on the night (``YYYY-MM-DD``, Airflow's logical date), never on the wall clock, so a
 rerun of a night gives the same warehouse and the same report.
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import lake, reports
-from pipeline.errors import BatchError, ConfigError
+from pipeline.errors import BatchError, ConfigError, ReviewPulseError
 from pipeline.ingest import IngestResult, ingest_file, load_staged, stage_file, validate_staged
 from pipeline.settings import Settings
 from pipeline.sources import KINDS, SOURCES
@@ -238,6 +238,7 @@ class NightResult:
     files: list[IngestResult | dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     lake: dict[str, dict[str, int]] = field(default_factory=dict)  # rows published, per night and table
+    lake_error: str | None = None  # the loads stand; the files wait under loaded/ for the next publish
     report: str | None = None
     scored: int = 0
     fakes: dict[str, Any] = field(default_factory=dict)
@@ -246,7 +247,7 @@ class NightResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and self.lake_error is None
 
 
 def run_night(
@@ -256,10 +257,11 @@ def run_night(
     on_file: Callable[[dict[str, str], dict[str, Any] | None, str | None], None] | None = None,
 ) -> NightResult:
     """Run the whole night without Airflow: every landed file, scoring, fake detection, themes, emerging
-    themes, marts, keywords, report.
+    themes, marts, keywords, report, and the loaded files published to the lake.
 
     A file that fails is recorded and reported, the other files still load, and the report is still
-    written; ``NightResult.ok`` is False so the CLI exits non-zero.
+    written; ``NightResult.ok`` is False so the CLI exits non-zero. So it is when the lake export fails
+    (``lake_error``), which comes last and leaves everything else done.
     """
     night = parse_night(night).isoformat()
     result = NightResult(night=night)
@@ -273,7 +275,6 @@ def run_night(
             result.failures.append(f"{item['path']}: {exc}")
             if on_file:
                 on_file(item, None, str(exc))
-    result.lake = lake.publish_loaded(settings)
     plan = plan_scoring(settings, night)
     if plan:
         from pipeline.scoring import shards
@@ -291,4 +292,8 @@ def run_night(
     build_marts(settings, night)
     build_keywords(settings, night)
     result.report = write_report(settings, night)
+    try:  # last, so that a lake problem costs the night nothing but its own step
+        result.lake = lake.publish_loaded(settings)
+    except (ReviewPulseError, OSError) as exc:
+        result.lake_error = f"{type(exc).__name__}: {exc}"
     return result

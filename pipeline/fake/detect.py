@@ -8,7 +8,7 @@ Nightly, after scoring: ``detect_fakes(settings, night)``
 1. ``sql/core/fake_opinions``: every review and seller feedback known that night, with the text detectors'
    probabilities from ``review_scores`` (current model version);
 2. MinHash-sign texts not signed before (``text_signatures``, kept across nights);
-3. dense blocks on the reviewer x product (and reviewer x seller) graphs;
+3. dense blocks on the account x product (and account x seller) graphs, both cut into time windows;
 4. ``sql/core/fake_signals`` then ``pipeline.fake.signals.score_features``;
 5. ``fake_scores`` gains a row where a record's score changed (history); the report reads the latest.
 

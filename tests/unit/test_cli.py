@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,8 @@ def test_ingest_prints_rows_in_loaded_and_quarantined(home: Path, tmp_path: Path
     )
     assert result.exit_code == 0, result.output
     assert "rows in 2 = loaded 1 + quarantined 1" in result.output
+    lake = {path.relative_to(home / "lake").parts[:2] for path in (home / "lake").rglob("*.parquet")}
+    assert lake == {("reviews", "night=2026-11-01"), ("quarantine", "night=2026-11-01")}  # published
     again = runner.invoke(
         app, ["ingest", str(_reviews(tmp_path)), "--format", "generic_csv", "--night", "2026-11-01"]
     )
@@ -84,6 +87,28 @@ def test_run_exits_non_zero_when_a_landed_file_fails(home: Path, tmp_path: Path)
     # the good file is in the night's lake partition (the run publishes it); nothing of the bad one
     assert [p.parent.name for p in (home / "lake" / "reviews").glob("*/*.parquet")] == ["night=2026-11-01"]
     assert not (home / "loaded").exists() or not any((home / "loaded").rglob("*.parquet"))
+
+
+def test_run_reports_a_failed_lake_export_after_doing_the_rest(home: Path, tmp_path: Path) -> None:
+    folder = home / "landing" / "reviews" / "generic_csv" / "2026-11-01"
+    folder.mkdir(parents=True)
+    (folder / "good.csv").write_bytes(_reviews(tmp_path).read_bytes())
+    stray = home / "loaded" / "2026-10-31" / "stray"  # a loaded file whose source no longer exists
+    stray.mkdir(parents=True)
+    meta = {
+        "night": "2026-10-31",
+        "run_id": "reviews:gone:1",
+        "kind": "reviews",
+        "source": "gone",
+        "file": "x",
+    }
+    (stray / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    result = runner.invoke(app, ["run", "--date", "2026-11-01"])
+    assert result.exit_code == 1
+    assert "lake export failed" in result.output and "the lake export failed" in result.output
+    assert (home / "reports" / "2026-11-01" / "index.html").exists()  # the night itself is done
+    status = runner.invoke(app, ["status"])
+    assert "succeeded" in status.output
 
 
 def test_status_without_warehouse_is_a_clear_error(home: Path) -> None:

@@ -186,6 +186,24 @@ def test_failed_load_leaves_warehouse_as_it_was(
     assert len(list((settings.home / "loaded").glob("*/*/good.parquet"))) == 1
 
 
+def test_an_unexpected_error_while_validating_is_a_batch_error_and_leaves_nothing_staged(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.ingest as ingest_module
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("expectation engine crashed")
+
+    monkeypatch.setattr(ingest_module, "validate_rows", broken)
+    with pytest.raises(BatchError, match="a.csv: RuntimeError: expectation engine crashed"):
+        ingest_file(
+            con, settings, _write_csv(tmp_path / "a.csv", [_good(1)]), fmt="generic_csv", kind="reviews",
+            night=NIGHT,
+        )  # fmt: skip
+    assert run(con, "select count(*) from reviews")[0][0] == 0
+    assert not (settings.home / "staging").exists() or not any((settings.home / "staging").iterdir())
+
+
 def test_seller_central_feedback_hashes_email_and_takes_seller_from_file_name(
     tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
 ) -> None:

@@ -1,5 +1,6 @@
-"""The Airflow ingest path (parallel read and validate into staging, one writer loads) gives exactly the
-warehouse that the in-process ``ingest_file`` gives, and loses nothing when a file is bad or unstaged."""
+"""The Airflow ingest path (every source read and validated into staging first, in parallel tasks, then one
+writer loads them all) gives exactly the warehouse that ``ingest_file`` (the same three steps, file by
+file, in this process) gives, and loses nothing when a file is bad or unstaged."""
 
 from __future__ import annotations
 
