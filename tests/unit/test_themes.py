@@ -37,6 +37,49 @@ def test_shipped_taxonomy_has_the_thirteen_themes_with_their_stages_and_three_la
     assert by_stage == ISSUE_THEMES
 
 
+def _cue_texts(taxonomy: Taxonomy) -> list[str]:
+    """Every example complaint and mere mention in the taxonomy, folded: texts that hit and miss cues."""
+    texts = []
+    for theme in taxonomy.themes:
+        for group in (theme.examples, theme.mentions):
+            texts += [fold(text) for lang_texts in group.values() for text in lang_texts]
+    return texts
+
+
+def test_joined_cue_patterns_match_exactly_where_one_of_their_patterns_does() -> None:
+    """Cue patterns are joined into one alternation per theme and language, for speed: on every text of
+    the taxonomy, and for every language, it must fire exactly where some pattern alone fires."""
+    import re
+
+    from pipeline.themes.taxonomy import strip_accents
+
+    taxonomy = Taxonomy.load(TAXONOMY)
+    raw = yaml.safe_load(TAXONOMY.read_text(encoding="utf-8"))
+    texts = _cue_texts(taxonomy)
+    fired = 0
+    for theme, raw_theme in zip(taxonomy.themes, raw["themes"], strict=True):
+        for lang, patterns in raw_theme["cues"].items():
+            assert len(theme.cues[lang]) == 1  # joined
+            alone = [re.compile(strip_accents(p)) for p in patterns]
+            for text in texts:
+                expected = any(p.search(text) for p in alone)
+                assert theme.cue_match(text, lang) == expected, (theme.id, lang, text)
+                fired += expected
+    assert fired > 100  # the texts exercise the cues both ways
+
+
+def test_cue_patterns_that_cannot_be_joined_are_kept_apart() -> None:
+    import re
+
+    from pipeline.themes.taxonomy import _joined
+
+    plain = [re.compile(r"\bfoo"), re.compile("bar")]
+    grouped = [re.compile(r"(ab)\1"), re.compile("x")]  # a back-reference would point at another group
+    flagged = [re.compile("(?i)late"), re.compile("y")]  # a global flag must come first
+    assert [len(_joined(p)) for p in (plain, grouped, flagged)] == [1, 2, 2]
+    assert _joined(grouped)[0].search("abab") and not _joined(grouped)[0].search("abx")
+
+
 def _write(tmp_path: Path, mutate) -> Path:  # type: ignore[no-untyped-def]
     data = yaml.safe_load(TAXONOMY.read_text(encoding="utf-8"))
     mutate(data)
