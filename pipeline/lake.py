@@ -14,9 +14,10 @@ Where the files come from: ``load_staged`` (the nightly ``load`` task, and ``ing
 moves each file it loaded from ``staging/`` to ``loaded/<night>/<run id>/`` (good and quarantined rows, and
 its meta). ``publish_loaded`` publishes every folder waiting there, whichever night, then removes it: the
 ``reviewpulse_lake_export`` DAG calls it, scheduled on the assets ``load`` publishes; without Airflow,
-``reviewpulse run`` calls it at the end of the night and ``reviewpulse ingest`` after its file. The warehouse is never opened (an in-memory DuckDB runs the
-staging SQL), so the export never waits for the writer. Publishing the same folder again writes the same
-file; a night rerun loads nothing new, so it adds nothing.
+``reviewpulse run`` calls it at the end of the night and ``reviewpulse ingest`` after its file. The
+warehouse is never opened (an in-memory DuckDB runs the staging SQL), so the export never waits for the
+writer. Publishing the same folder again writes the same file; a night rerun loads nothing new, so it
+adds nothing.
 """
 
 from __future__ import annotations
