@@ -9,24 +9,17 @@ create or replace temp table rated_records as
 with review_rows as (
     select
         'reviews' as kind,
-        reviews.product_id,
-        reviews.category,
-        coalesce(reviews.seller_id, '(unknown)') as seller_id,
-        coalesce(reviews.channel, '(unknown)') as channel,
-        cast(date_trunc('week', reviews.review_date) as date) as week,
-        reviews.rating,
-        reviews.source,
-        reviews.review_id as record_id,
-        reviews.content_hash,
-        fake_latest.fake_probability,
-        fake_latest.suspicious,
-        fake_latest.fake_reasons
+        product_id,
+        category,
+        seller_id,
+        channel,
+        review_date as posted_on,
+        rating,
+        source,
+        review_id as record_id,
+        content_hash
     from reviews
-    left join fake_latest
-        on fake_latest.kind = 'reviews'
-        and fake_latest.source = reviews.source
-        and fake_latest.record_id = reviews.review_id
-    where reviews.first_seen <= $night
+    where first_seen <= $night
 ),
 
 feedback_rows as (
@@ -34,22 +27,15 @@ feedback_rows as (
         'seller_feedback' as kind,
         cast(null as varchar) as product_id,
         cast(null as varchar) as category,
-        coalesce(seller_feedback.seller_id, '(unknown)') as seller_id,
-        coalesce(seller_feedback.channel, '(unknown)') as channel,
-        cast(date_trunc('week', seller_feedback.feedback_date) as date) as week,
-        seller_feedback.rating,
-        seller_feedback.source,
-        seller_feedback.feedback_id as record_id,
-        seller_feedback.content_hash,
-        fake_latest.fake_probability,
-        fake_latest.suspicious,
-        fake_latest.fake_reasons
+        seller_id,
+        channel,
+        feedback_date as posted_on,
+        rating,
+        source,
+        feedback_id as record_id,
+        content_hash
     from seller_feedback
-    left join fake_latest
-        on fake_latest.kind = 'seller_feedback'
-        and fake_latest.source = seller_feedback.source
-        and fake_latest.record_id = seller_feedback.feedback_id
-    where seller_feedback.first_seen <= $night
+    where first_seen <= $night
 ),
 
 rated as (
@@ -59,21 +45,22 @@ rated as (
 )
 
 select
-    kind,
-    source,
-    record_id,
-    content_hash,
-    product_id,
-    category,
-    seller_id,
-    channel,
-    week,
-    rating,
-    coalesce(fake_probability, 0.0) as fake_probability,
-    1 - coalesce(fake_probability, 0.0) as trust,
-    coalesce(suspicious, false) as suspicious,
+    rated.kind,
+    rated.source,
+    rated.record_id,
+    rated.content_hash,
+    rated.product_id,
+    rated.category,
+    coalesce(rated.seller_id, '(unknown)') as seller_id,
+    coalesce(rated.channel, '(unknown)') as channel,
+    cast(date_trunc('week', rated.posted_on) as date) as week,
+    rated.rating,
+    coalesce(fake_latest.fake_probability, 0.0) as fake_probability,
+    1 - coalesce(fake_latest.fake_probability, 0.0) as trust,
+    coalesce(fake_latest.suspicious, false) as suspicious,
     regexp_replace(
-        regexp_replace(split_part(fake_reasons, '; ', 1), ' \([+-]?[0-9.]+\)$', ''),
+        regexp_replace(split_part(fake_latest.fake_reasons, '; ', 1), ' \([+-]?[0-9.]+\)$', ''),
         '[0-9]+(\.[0-9]+)?', 'n', 'g'
     ) as top_reason
 from rated
+left join fake_latest using (kind, source, record_id)

@@ -1,6 +1,6 @@
 create or replace table mart_product_trust as
 with scored as (
-    select product_id, rating, fake_probability, suspicious, top_reason
+    select product_id, rating, trust, suspicious, top_reason
     from rated_records
     where kind = 'reviews' and product_id is not null
 ),
@@ -12,8 +12,8 @@ grouped as (
         count(*) filter (where suspicious) as n_suspicious,
         avg(case when suspicious then 1.0 else 0.0 end) as suspicious_share,
         avg(rating) as avg_rating_raw,
-        -- trust-weighted: each review counts (1 - fake_probability)
-        sum(rating * (1 - fake_probability)) / nullif(sum(1 - fake_probability), 0) as avg_rating_trusted,
+        -- trust-weighted: each review counts its trust (1 - fake_probability)
+        sum(rating * trust) / nullif(sum(trust), 0) as avg_rating_trusted,
         avg(rating) filter (where not suspicious) as avg_rating_excluding_suspicious
     from scored
     group by product_id

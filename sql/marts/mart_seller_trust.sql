@@ -1,6 +1,6 @@
 create or replace table mart_seller_trust as
 with scored as (
-    select seller_id, rating, fake_probability, suspicious, top_reason
+    select seller_id, rating, trust, suspicious, top_reason
     from rated_records
     where kind = 'seller_feedback'
 ),
@@ -12,7 +12,7 @@ grouped as (
         count(*) filter (where suspicious) as n_suspicious,
         avg(case when suspicious then 1.0 else 0.0 end) as suspicious_share,
         avg(rating) as avg_rating_raw,
-        sum(rating * (1 - fake_probability)) / nullif(sum(1 - fake_probability), 0) as avg_rating_trusted,
+        sum(rating * trust) / nullif(sum(trust), 0) as avg_rating_trusted,
         avg(rating) filter (where not suspicious) as avg_rating_excluding_suspicious
     from scored
     group by seller_id
