@@ -137,7 +137,8 @@ def reviewpulse_nightly() -> None:
     def load(
         sources: list[dict[str, Any]], outlet_events: Any = None, ds: str | None = None
     ) -> dict[str, Any]:
-        """The single writer: load the staged files; fail without retries if any file could not load."""
+        """The single writer: load the staged files; fail without retries if any file could not load, and
+        with retries if a loaded file could not be handed to the lake (the retry hands it over)."""
         from airflow.sdk.exceptions import AirflowFailException
 
         from pipeline import nightly
@@ -147,6 +148,8 @@ def reviewpulse_nightly() -> None:
         outcome = nightly.load_sources(Settings.from_env(), night, sources)
         if outcome["failures"]:
             raise AirflowFailException("files that could not load:\n" + "\n".join(outcome["failures"]))
+        if outcome["lake_pending"]:  # loaded; the retry hands them to the lake (and skips their load)
+            raise RuntimeError("loaded but not handed to the lake:\n" + "\n".join(outcome["lake_pending"]))
         for kind, asset in WAREHOUSE_ASSETS.items():
             outlet_events[asset].extra = {"night": night, "rows_loaded": outcome["kinds"].get(kind, 0)}
         return outcome

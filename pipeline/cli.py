@@ -104,9 +104,13 @@ def ingest(
                 result = ingest_file(con, settings, path, fmt=format, kind=kind, night=the_night)
         finally:
             con.close()
-        publish_loaded(settings)
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
+    lake_problem = result.lake_pending
+    try:
+        publish_loaded(settings)
+    except (ReviewPulseError, OSError) as exc:
+        lake_problem = f"{type(exc).__name__}: {exc}"
     summary = Table(title=f"Ingest {path.name}", show_header=False)
     for key in (
         "kind",
@@ -140,6 +144,8 @@ def ingest(
                 f"{check['unexpected']} rows",
                 soft_wrap=True,
             )
+    if lake_problem:
+        raise _fail(f"lake export failed (the file is loaded and waits for the next run): {lake_problem}")
 
 
 @app.command("run")
@@ -172,7 +178,8 @@ def run_cmd(
         console.print(_ingest_table(results))
     console.print(f"Report: [bold]{night.report}/index.html[/]", soft_wrap=True)
     if night.lake_error:
-        err.print(f"[red]lake export failed[/] (the night is loaded; its files wait under loaded/): "
+        err.print(f"[red]lake export failed[/] (the night is loaded; what was not published waits for the "
+                  "next run): "
                   f"{night.lake_error}", soft_wrap=True)  # fmt: skip
     if night.failures:
         raise _fail(f"{len(night.failures)} file(s) failed to load; see above")

@@ -52,6 +52,9 @@ class IngestResult:
     error: str | None = None
     duration_s: float = 0.0
     validation: dict[str, Any] = field(default_factory=dict)
+    # Loaded, but the hand-off to ``loaded/`` failed after the commit: why. The file stays staged and the
+    # next load hands it over (``finish_hand_offs``).
+    lake_pending: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -177,6 +180,7 @@ def ingest_file(
     (there is no task retry here to hand the raw error to); nothing of the file stays staged.
     """
     path, the_night = Path(path), night.isoformat()
+    finish_hand_offs(con, settings)
     _, result = _identify(kind, fmt, path, night)
     if _skip_if_loaded(con, result):
         return result
@@ -358,7 +362,8 @@ def load_staged(
     failed in ``ingest_runs`` and ``BatchError`` is raised, as ``ingest_file`` does. When the load itself
     fails for another reason (the database: a lock, a full disk), the attempt is recorded and rolled
     back, the staging folder is kept and the database's own error is raised, so that Airflow retries the
-    task (a ``BatchError`` fails it for good).
+    task (a ``BatchError`` fails it for good). When the load committed but the move to ``loaded/`` fails,
+    the result says so (``lake_pending``) and the file stays staged for ``finish_hand_offs``.
     """
     checksum, result = _identify(kind, source, Path(path), date.fromisoformat(night))
     folder = _staging_folder(settings, night, result.run_id)
@@ -391,7 +396,16 @@ def load_staged(
                     keep = True  # not the file's fault: keep it staged for the retry
                     raise exc.__cause__ from exc
                 raise
-            _hand_to_lake(settings, folder, night)
+            keep = True  # committed: from here the staged rows are the lake's copy, never deleted
+            try:
+                _hand_to_lake(settings, folder, night)
+            except OSError as exc:  # the rows stand; the file waits staged for the next load
+                result.lake_pending = (
+                    f"{Path(path).name}: loaded, but handing it to the lake failed ({exc}); it stays under "
+                    "staging/ and the next load hands it over"
+                )
+            else:
+                _unstage(folder)  # gone already: this removes the night's folder once it is empty
             return result
         _fail(con, settings, result, checksum, started, clock, error)
         raise error
@@ -406,6 +420,40 @@ def _hand_to_lake(settings: Settings, folder: Path, night: str) -> None:
     for name in ("rows.parquet", "rejected.parquet"):
         (folder / name).unlink(missing_ok=True)
     target = settings.home / "loaded" / night / folder.name
-    target.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(target, ignore_errors=True)
-    folder.rename(target)
+    for attempt in range(3):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.rename(target)
+            return
+        except FileNotFoundError:  # a publisher removed the night's folder, empty, between the two calls
+            if attempt == 2 or not folder.exists():
+                raise
+
+
+def finish_hand_offs(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
+    """Hand to the lake every file that loaded but is still staged, because its hand-off after the commit
+    was cut off (the process died, or the move failed: ``IngestResult.lake_pending``); returns how many.
+
+    A staged file counts as loaded when ``ingest_runs`` records its run id as succeeded on the same night;
+    one already waiting under ``loaded/`` or published is left alone (a rerun of a night stages its files
+    again; ``load_staged`` skips and removes them), so nothing reaches the lake twice. The writers call this
+    before they load (``load_sources``, ``ingest_file``).
+    """
+    from pipeline.lake import handed_over
+
+    done = 0
+    for meta_path in sorted((settings.home / "staging").glob("*/*/meta.json")):
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # removed or being replaced meanwhile: not one of ours
+            continue
+        if meta.get("status") != "validated":
+            continue
+        earlier = _previous_success(con, meta["run_id"])
+        if earlier is None or earlier[3].isoformat() != meta["night"] or handed_over(settings, meta):
+            continue
+        _hand_to_lake(settings, meta_path.parent, meta["night"])
+        _unstage(meta_path.parent)  # the night's folder, once empty
+        done += 1
+    return done

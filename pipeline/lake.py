@@ -17,14 +17,18 @@ its meta). ``publish_loaded`` publishes every folder waiting there, whichever ni
 ``reviewpulse run`` calls it at the end of the night and ``reviewpulse ingest`` after its file. The
 warehouse is never opened (an in-memory DuckDB runs the staging SQL), so the export never waits for the
 writer. Publishing the same folder again writes the same file; a night rerun loads nothing new, so it
-adds nothing.
+adds nothing. Publishers take turns (a lock file); a file whose hand-off to ``loaded/`` was cut off after
+its load committed is handed over by the next load (``pipeline.ingest.finish_hand_offs``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +57,33 @@ def partition(settings: Settings, table: str, night: str) -> Path:
 
 def _write(table: pa.Table, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".parquet.tmp")
+    tmp = target.with_suffix(f".parquet.{os.getpid()}.tmp")
     pq.write_table(table, tmp)
     os.replace(tmp, target)
+
+
+def handed_over(settings: Settings, meta: dict[str, Any]) -> bool:
+    """Whether a loaded file (its staging ``meta``) is waiting under ``loaded/`` or is in the lake."""
+    night, name = meta["night"], meta["run_id"].replace(":", "_")
+    if (loaded_dir(settings) / night / name).exists():
+        return True
+    table = get_source(meta["kind"], meta["source"]).kind.table
+    return any((partition(settings, t, night) / f"{name}.parquet").exists() for t in (table, "quarantine"))
+
+
+@contextlib.contextmanager
+def _publishing(settings: Settings) -> Iterator[None]:
+    """One publisher at a time (the lake export DAG and a CLI run may overlap, and would otherwise read a
+    folder the other is removing): an exclusive ``flock`` on ``lake/.publish.lock``, which the system
+    releases when the process ends, however it ends. It serialises processes on one host (the embedded
+    default); publishers on several hosts need a lake with its own commit protocol (``SCALING.md``)."""
+    lake_dir(settings).mkdir(parents=True, exist_ok=True)
+    with (lake_dir(settings) / ".publish.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _warehouse_rows(settings: Settings, meta: dict[str, Any], good: pd.DataFrame) -> pa.Table:
@@ -73,6 +101,11 @@ def _warehouse_rows(settings: Settings, meta: dict[str, Any], good: pd.DataFrame
 
 def publish_loaded(settings: Settings) -> dict[str, dict[str, int]]:
     """Publish every folder waiting under ``loaded/`` into the lake; rows per night and table."""
+    with _publishing(settings):
+        return _publish(settings)
+
+
+def _publish(settings: Settings) -> dict[str, dict[str, int]]:
     published: dict[str, dict[str, int]] = {}
     for meta_path in sorted(loaded_dir(settings).glob("*/*/meta.json")):
         folder = meta_path.parent

@@ -22,7 +22,14 @@ from typing import Any
 
 from pipeline import lake, reports
 from pipeline.errors import BatchError, ConfigError, ReviewPulseError
-from pipeline.ingest import IngestResult, ingest_file, load_staged, stage_file, validate_staged
+from pipeline.ingest import (
+    IngestResult,
+    finish_hand_offs,
+    ingest_file,
+    load_staged,
+    stage_file,
+    validate_staged,
+)
 from pipeline.settings import Settings
 from pipeline.sources import KINDS, SOURCES
 from pipeline.warehouse import connect
@@ -106,13 +113,16 @@ def validate_source(staged: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def load_sources(settings: Settings, night: str, sources: list[dict[str, Any]]) -> dict[str, Any]:
     """The single writer: load every listed file from staging, in listing order, as ``ingest_file`` would.
 
-    Returns ``{"files": [summary, ...], "failures": ["path: error", ...], "kinds": {kind: rows loaded}}``;
-    a file that failed anywhere is recorded in ``ingest_runs`` and listed in ``failures``.
+    Returns ``{"files": [summary, ...], "failures": ["path: error", ...], "kinds": {kind: rows loaded},
+    "lake_pending": ["file: error", ...]}``; a file that failed anywhere is recorded in ``ingest_runs`` and
+    listed in ``failures``; a file that loaded but could not be handed to the lake is listed in
+    ``lake_pending`` (it stays staged; this function hands such files over first, on the next call).
     """
     night = parse_night(night).isoformat()
-    out: dict[str, Any] = {"files": [], "failures": [], "kinds": {}}
+    out: dict[str, Any] = {"files": [], "failures": [], "kinds": {}, "lake_pending": []}
     con = connect(settings)
     try:
+        finish_hand_offs(con, settings)
         for source in sources:
             for path in source["paths"]:
                 try:
@@ -123,6 +133,8 @@ def load_sources(settings: Settings, night: str, sources: list[dict[str, Any]]) 
                     out["failures"].append(f"{path}: {exc}")
                     continue
                 out["files"].append(result.to_dict())
+                if result.lake_pending:
+                    out["lake_pending"].append(result.lake_pending)
                 loaded = result.rows_loaded if result.status == "succeeded" else 0  # skipped: loaded before
                 out["kinds"][result.kind] = out["kinds"].get(result.kind, 0) + loaded
     finally:
@@ -238,7 +250,7 @@ class NightResult:
     files: list[IngestResult | dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     lake: dict[str, dict[str, int]] = field(default_factory=dict)  # rows published, per night and table
-    lake_error: str | None = None  # the loads stand; the files wait under loaded/ for the next publish
+    lake_error: str | None = None  # the loads stand; their files wait (loaded/ or staging/) for the next run
     report: str | None = None
     scored: int = 0
     fakes: dict[str, Any] = field(default_factory=dict)
@@ -265,10 +277,13 @@ def run_night(
     """
     night = parse_night(night).isoformat()
     result = NightResult(night=night)
+    pending: list[str] = []  # files loaded but not handed to the lake: the next run hands them over
     for item in list_landing_files(settings, night):
         try:
             summary = ingest_landing_file(settings, night=night, **item)
             result.files.append(summary)
+            if summary["lake_pending"]:
+                pending.append(summary["lake_pending"])
             if on_file:
                 on_file(item, summary, None)
         except BatchError as exc:
@@ -295,5 +310,6 @@ def run_night(
     try:  # last, so that a lake problem costs the night nothing but its own step
         result.lake = lake.publish_loaded(settings)
     except (ReviewPulseError, OSError) as exc:
-        result.lake_error = f"{type(exc).__name__}: {exc}"
+        pending.append(f"{type(exc).__name__}: {exc}")
+    result.lake_error = "; ".join(pending) or None
     return result

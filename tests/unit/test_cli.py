@@ -50,6 +50,22 @@ def test_ingest_prints_rows_in_loaded_and_quarantined(home: Path, tmp_path: Path
     assert again.exit_code == 0 and "nothing changed" in again.output
 
 
+def test_ingest_says_when_the_loaded_file_could_not_reach_the_lake(home: Path, tmp_path: Path) -> None:
+    home.mkdir(parents=True)
+    (home / "loaded").write_text("in the way", encoding="utf-8")  # the move to loaded/<night>/ fails
+    args = ["ingest", str(_reviews(tmp_path)), "--format", "generic_csv", "--night", "2026-11-01"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "rows in 2 = loaded 1 + quarantined 1" in result.output  # the load itself stands
+    assert "lake export failed (the file is loaded and waits for the next run)" in result.output
+    assert "Traceback" not in result.output
+    (home / "loaded").unlink()
+    again = runner.invoke(app, args)  # skipped as loaded, and handed to the lake at last
+    assert again.exit_code == 0 and "nothing changed" in again.output
+    lake = {path.relative_to(home / "lake").parts[:2] for path in (home / "lake").rglob("*.parquet")}
+    assert lake == {("reviews", "night=2026-11-01"), ("quarantine", "night=2026-11-01")}
+
+
 def test_batch_error_exits_non_zero_with_one_line(home: Path, tmp_path: Path) -> None:
     path = tmp_path / "broken.csv"
     path.write_text("review_id,text\nr1,hello\n", encoding="utf-8")

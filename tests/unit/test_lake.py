@@ -87,3 +87,74 @@ def test_publishing_again_and_rerunning_a_night_change_nothing(two_nights: Setti
 
     assert _read(settings, "reviews") == before
     assert sorted(lake.lake_dir(settings).rglob("*.parquet")) == files
+
+
+ROWS = "r1,p1,u1,5,Nice,Works well,2026-11-19,en\nr2,p1,u2,9,Bad,Too many stars,2026-11-19,en\n"
+
+
+@pytest.mark.parametrize("path", ["dag", "cli"])
+def test_a_failed_hand_off_keeps_the_loaded_file_staged_until_the_next_load_hands_it_over(
+    settings: Settings, path: str
+) -> None:
+    # ``loaded`` is a file, so the move to loaded/<night>/ fails after the load committed
+    settings.home.mkdir(parents=True, exist_ok=True)
+    lake.loaded_dir(settings).write_text("in the way", encoding="utf-8")
+    first = _night(settings, "2026-11-20", ROWS, path)
+
+    (summary,) = first["files"]
+    assert summary["status"] == "succeeded" and summary["rows_loaded"] == 1
+    assert "handing it to the lake failed" in summary["lake_pending"]
+    if path == "dag":
+        assert first["lake_pending"] == [summary["lake_pending"]]
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as warehouse:
+        assert warehouse.execute("select count(*) from reviews").fetchone() == (1,)
+    assert [p.name for p in (settings.home / "staging" / "2026-11-20").iterdir()] == [
+        summary["run_id"].replace(":", "_")
+    ]
+
+    lake.loaded_dir(settings).unlink()  # the disk is fixed; the next night's load hands the file over
+    second = _night(settings, "2026-11-21", "r3,p2,u3,2,Meh,Broke in a week,2026-11-20,en\n", path)
+    assert [f["lake_pending"] for f in second["files"]] == [None]
+    assert not (settings.home / "staging").exists() or not any((settings.home / "staging").iterdir())
+
+    assert lake.publish_loaded(settings) == {
+        "2026-11-20": {"reviews": 1, "quarantine": 1},
+        "2026-11-21": {"reviews": 1},
+    }
+    assert [row[0] for row in _read(settings, "reviews")] == ["r1", "r3"]  # each once
+
+
+def test_a_load_cut_off_before_its_hand_off_is_handed_over_once_by_the_rerun(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline import ingest
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt  # the process stops between the commit and the move
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest, "_hand_to_lake", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            _night(settings, "2026-11-20", ROWS)
+    assert lake.publish_loaded(settings) == {}  # nothing handed over yet, but still staged
+
+    rerun = _night(settings, "2026-11-20", ROWS)  # the night is run again: the file is already loaded
+    assert [f["status"] for f in rerun["files"]] == ["skipped"]
+    assert lake.publish_loaded(settings) == {"2026-11-20": {"reviews": 1, "quarantine": 1}}
+    assert len(_read(settings, "reviews")) == 1
+    _night(settings, "2026-11-20", ROWS)  # and once more: already in the lake, so nothing is added
+    assert lake.publish_loaded(settings) == {}
+
+
+def test_publishers_take_turns(two_nights: Settings) -> None:
+    import threading
+
+    settings = two_nights
+    result: list[dict] = []
+    with lake._publishing(settings):
+        other = threading.Thread(target=lambda: result.append(lake.publish_loaded(settings)))
+        other.start()
+        other.join(timeout=0.5)
+        assert other.is_alive() and not list(lake.lake_dir(settings).rglob("*.parquet"))
+    other.join(timeout=30)
+    assert result == [{"2026-11-20": {"reviews": 1, "quarantine": 1}, "2026-11-21": {"reviews": 2}}]
