@@ -380,9 +380,7 @@ def load_staged(
         if meta["status"] == "failed":
             error: ReviewPulseError = BatchError(meta["error"])
         elif meta["status"] != "validated":
-            error = BatchError(
-                f"{Path(path).name}: not staged and validated (its ingest task did not finish)"
-            )
+            error = BatchError(_why_not_staged(settings, night, path))
         else:
             good = pd.read_parquet(folder / "good.parquet")
             quarantined = pd.read_parquet(folder / "quarantine.parquet")
@@ -412,6 +410,21 @@ def load_staged(
     finally:
         if not keep:
             _unstage(folder)
+
+
+def _why_not_staged(settings: Settings, night: str, path: str) -> str:
+    """Why a listed file has no staging folder under its current bytes. When the file was staged under
+    other bytes (a new copy landed between its ingest task and the load), that stale copy is removed: the
+    rows the load would take are no longer the file's."""
+    for meta_path in (settings.home / "staging" / night).glob("*/meta.json"):
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(meta_path.read_text(encoding="utf-8")).get("file") == path:
+                _unstage(meta_path.parent)
+                return (
+                    f"{Path(path).name}: the file changed after it was staged (a new copy landed during "
+                    "the run); nothing of it was loaded: run the night again to load the new copy"
+                )
+    return f"{Path(path).name}: not staged and validated (its ingest task did not finish)"
 
 
 def _hand_to_lake(settings: Settings, folder: Path, night: str) -> None:

@@ -149,3 +149,28 @@ def test_a_database_failure_keeps_the_file_staged_and_raises_for_a_retry(tmp_pat
         con.close()
     assert retried.status == "succeeded" and loaded == [("r1",)]
     assert runs == [("succeeded",)]  # one row per file: the retry's outcome replaced the failed attempt
+
+
+def test_a_file_replaced_after_it_was_staged_is_refused_with_the_reason(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", progress=False)
+    folder = settings.landing_path("reviews", "generic_csv", NIGHT)
+    folder.mkdir(parents=True)
+    header = "review_id,product_id,reviewer_id,rating,title,text,review_date,language\n"
+    path = folder / "reviews.csv"
+    path.write_text(header + "r1,p1,u1,5,Nice,Works well,2026-11-19,en\n", encoding="utf-8")
+    (source,) = nightly.list_sources(settings, NIGHT)
+    nightly.validate_source(nightly.ingest_source(settings, source, NIGHT))
+    path.write_text(header + "r2,p1,u2,1,Bad,Broke,2026-11-19,en\n", encoding="utf-8")  # a new copy lands
+
+    outcome = nightly.load_sources(settings, NIGHT, [source])
+
+    (failure,) = outcome["failures"]
+    assert "changed after it was staged" in failure and "run the night again" in failure
+    assert not (settings.home / "staging" / NIGHT).exists()  # the stale copy is gone
+    again = _staged_night(settings)  # the rerun loads the new copy
+    assert again["failures"] == [] and again["kinds"]["reviews"] == 1
+    con = connect(settings)
+    try:
+        assert con.execute("select review_id from reviews").fetchall() == [("r2",)]
+    finally:
+        con.close()
