@@ -177,23 +177,27 @@ def ingest_file(
     loaded file waits under ``loaded/`` for the lake (``pipeline/lake.py``). A file whose bytes loaded
     before is skipped before it is read. Raises ``BatchError`` when the file cannot be used or its load
     fails (both recorded in ``ingest_runs``; the load rolled back), and for any other error on the way
-    (there is no task retry here to hand the raw error to); nothing of the file stays staged.
+    (there is no task retry here to hand the raw error to); nothing of the file stays staged unless it
+    loaded. ``lake_pending`` also names earlier files still waiting for their hand-off to the lake.
     """
     path, the_night = Path(path), night.isoformat()
-    finish_hand_offs(con, settings)
+    waiting = finish_hand_offs(con, settings)  # earlier files whose hand-off to the lake was cut off
     _, result = _identify(kind, fmt, path, night)
-    if _skip_if_loaded(con, result):
-        return result
     try:
-        validate_staged(stage_file(settings, kind=kind, source=fmt, path=str(path), night=the_night))
-        return load_staged(con, settings, kind=kind, source=fmt, path=str(path), night=the_night)
+        if not _skip_if_loaded(con, result):
+            validate_staged(stage_file(settings, kind=kind, source=fmt, path=str(path), night=the_night))
+            result = load_staged(con, settings, kind=kind, source=fmt, path=str(path), night=the_night)
     except ReviewPulseError:
         raise
     except Exception as exc:
-        _unstage(_staging_folder(settings, the_night, result.run_id))
+        with contextlib.suppress(Exception):  # a file that loaded keeps its staged rows for the lake
+            if _previous_success(con, result.run_id) is None:
+                _unstage(_staging_folder(settings, the_night, result.run_id))
         if isinstance(exc.__cause__, BatchError):  # the database failed the load: recorded, rolled back
             raise exc.__cause__ from exc
         raise BatchError(f"{path.name}: {type(exc).__name__}: {exc}") from exc
+    result.lake_pending = "; ".join(filter(None, [*waiting, result.lake_pending])) or None
+    return result
 
 
 def _load_checked(
@@ -356,69 +360,63 @@ def validate_staged(staged: dict[str, Any]) -> dict[str, Any]:
 def load_staged(
     con: duckdb.DuckDBPyConnection, settings: Settings, *, kind: str, source: str, path: str, night: str
 ) -> IngestResult:
-    """The writer's half: load one listed file from its staging folder, then remove the folder.
+    """The writer's half: load one listed file from its staging folder, then hand it to ``loaded/``.
 
     A file whose staging failed, or that was never staged (its task did not finish), is recorded as
-    failed in ``ingest_runs`` and ``BatchError`` is raised, as ``ingest_file`` does. When the load itself
-    fails for another reason (the database: a lock, a full disk), the attempt is recorded and rolled
-    back, the staging folder is kept and the database's own error is raised, so that Airflow retries the
-    task (a ``BatchError`` fails it for good). When the load committed but the move to ``loaded/`` fails,
-    the result says so (``lake_pending``) and the file stays staged for ``finish_hand_offs``.
+    failed in ``ingest_runs``, its folder removed and ``BatchError`` raised, as ``ingest_file`` does. When
+    the load itself fails for another reason (the database: a lock, a full disk), the attempt is recorded
+    and rolled back, the staging folder is kept and the database's own error is raised, so that Airflow
+    retries the task (a ``BatchError`` fails it for good). When the load committed but the move to
+    ``loaded/`` fails, the result says so (``lake_pending``) and the file stays staged for
+    ``finish_hand_offs``. Any other error keeps the folder: only a known outcome removes staged rows.
     """
     checksum, result = _identify(kind, source, Path(path), date.fromisoformat(night))
     folder = _staging_folder(settings, night, result.run_id)
     started, clock = datetime.now(), time.perf_counter()
-    keep = False
+    if _skip_if_loaded(con, result):
+        # the same bytes loaded before; their staged copy goes, unless it is a loaded copy still waiting
+        # for its hand-off (a rerun after a cut-off one, or a second landed copy of the same bytes)
+        result.lake_pending = _finish_hand_off(con, settings, folder)
+        if result.lake_pending is None:
+            _unstage(folder)
+        return result
     try:
-        if _skip_if_loaded(con, result):
-            return result
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        meta = {"status": "missing", "seconds": 0.0}
+    clock -= meta["seconds"]  # the run's duration includes reading and validating
+    if meta["status"] == "failed":
+        error: ReviewPulseError = BatchError(meta["error"])
+    elif meta["status"] != "validated":
+        error = BatchError(_why_not_staged(settings, night, path, checksum))
+    else:
+        good = pd.read_parquet(folder / "good.parquet")
+        quarantined = pd.read_parquet(folder / "quarantine.parquet")
         try:
-            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            meta = {"status": "missing", "seconds": 0.0}
-        clock -= meta["seconds"]  # the run's duration includes reading and validating
-        if meta["status"] == "failed":
-            error: ReviewPulseError = BatchError(meta["error"])
-        elif meta["status"] != "validated":
-            error = BatchError(_why_not_staged(settings, night, path))
-        else:
-            good = pd.read_parquet(folder / "good.parquet")
-            quarantined = pd.read_parquet(folder / "quarantine.parquet")
             _take_validation(
                 result, meta["rows_read"], ValidationResult(good, quarantined, meta["validation"])
             )
-            try:
-                _load_checked(con, settings, result, good, quarantined, checksum, started, clock)
-            except BatchError as exc:
-                if exc.__cause__ is not None and not isinstance(exc.__cause__, ReviewPulseError):
-                    keep = True  # not the file's fault: keep it staged for the retry
-                    raise exc.__cause__ from exc
-                raise
-            keep = True  # committed: from here the staged rows are the lake's copy, never deleted
-            try:
-                _hand_to_lake(settings, folder, night)
-            except OSError as exc:  # the rows stand; the file waits staged for the next load
-                result.lake_pending = (
-                    f"{Path(path).name}: loaded, but handing it to the lake failed ({exc}); it stays under "
-                    "staging/ and the next load hands it over"
-                )
-            else:
-                _unstage(folder)  # gone already: this removes the night's folder once it is empty
-            return result
-        _fail(con, settings, result, checksum, started, clock, error)
-        raise error
-    finally:
-        if not keep:
+            _load_checked(con, settings, result, good, quarantined, checksum, started, clock)
+        except BatchError as exc:
+            if exc.__cause__ is not None and not isinstance(exc.__cause__, ReviewPulseError):
+                raise exc.__cause__ from exc  # not the file's fault: it stays staged for the retry
             _unstage(folder)
+            raise
+        result.lake_pending = _hand_over(settings, folder, night, Path(path).name)
+        return result
+    _fail(con, settings, result, checksum, started, clock, error)
+    _unstage(folder)
+    raise error
 
 
-def _why_not_staged(settings: Settings, night: str, path: str) -> str:
+def _why_not_staged(settings: Settings, night: str, path: str, checksum: str) -> str:
     """Why a listed file has no staging folder under its current bytes. When the file was staged under
     other bytes (a new copy landed between its ingest task and the load), that stale copy is removed: the
     rows the load would take are no longer the file's."""
     for meta_path in (settings.home / "staging" / night).glob("*/meta.json"):
         with contextlib.suppress(OSError, ValueError):
-            if json.loads(meta_path.read_text(encoding="utf-8")).get("file") == path:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta.get("file") == path and meta.get("checksum") != checksum:
                 _unstage(meta_path.parent)
                 return (
                     f"{Path(path).name}: the file changed after it was staged (a new copy landed during "
@@ -444,29 +442,49 @@ def _hand_to_lake(settings: Settings, folder: Path, night: str) -> None:
                 raise
 
 
-def finish_hand_offs(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
+def _hand_over(settings: Settings, folder: Path, night: str, name: str) -> str | None:
+    """``_hand_to_lake`` for a committed load: None when done, else why not (the folder stays staged)."""
+    try:
+        _hand_to_lake(settings, folder, night)
+    except OSError as exc:
+        return (
+            f"{name}: loaded, but handing it to the lake failed ({exc}); it stays under staging/ and the "
+            "next load hands it over"
+        )
+    _unstage(folder)  # gone already: this removes the night's folder once it is empty
+    return None
+
+
+def _finish_hand_off(con: duckdb.DuckDBPyConnection, settings: Settings, folder: Path) -> str | None:
+    """Hand over one staged folder if it holds a loaded file that never reached ``loaded/``; None when it
+    did now or the folder is not such a file (then it may be removed), else why it still waits."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # missing, or removed or being replaced meanwhile
+        return None
+    if meta.get("status") != "validated":
+        return None
+    from pipeline.lake import handed_over
+
+    earlier = _previous_success(con, meta["run_id"])
+    if earlier is None or earlier[3].isoformat() != meta["night"] or handed_over(settings, meta):
+        return None
+    return _hand_over(settings, folder, meta["night"], Path(meta["file"]).name)
+
+
+def finish_hand_offs(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
     """Hand to the lake every file that loaded but is still staged, because its hand-off after the commit
-    was cut off (the process died, or the move failed: ``IngestResult.lake_pending``); returns how many.
+    was cut off (the process died, or the move failed: ``IngestResult.lake_pending``); returns why each
+    one that still could not be handed over waits (they stay staged for the next call).
 
     A staged file counts as loaded when ``ingest_runs`` records its run id as succeeded on the same night;
     one already waiting under ``loaded/`` or published is left alone (a rerun of a night stages its files
     again; ``load_staged`` skips and removes them), so nothing reaches the lake twice. The writers call this
     before they load (``load_sources``, ``ingest_file``).
     """
-    from pipeline.lake import handed_over
-
-    done = 0
+    pending = []
     for meta_path in sorted((settings.home / "staging").glob("*/*/meta.json")):
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # removed or being replaced meanwhile: not one of ours
-            continue
-        if meta.get("status") != "validated":
-            continue
-        earlier = _previous_success(con, meta["run_id"])
-        if earlier is None or earlier[3].isoformat() != meta["night"] or handed_over(settings, meta):
-            continue
-        _hand_to_lake(settings, meta_path.parent, meta["night"])
-        _unstage(meta_path.parent)  # the night's folder, once empty
-        done += 1
-    return done
+        why = _finish_hand_off(con, settings, meta_path.parent)
+        if why:
+            pending.append(why)
+    return pending

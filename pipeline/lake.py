@@ -57,7 +57,7 @@ def partition(settings: Settings, table: str, night: str) -> Path:
 
 def _write(table: pa.Table, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(f".parquet.{os.getpid()}.tmp")
+    tmp = target.parent / f".{target.name}.{os.getpid()}.tmp"  # hidden: lake readers skip dot files
     pq.write_table(table, tmp)
     os.replace(tmp, target)
 
@@ -106,6 +106,8 @@ def publish_loaded(settings: Settings) -> dict[str, dict[str, int]]:
 
 
 def _publish(settings: Settings) -> dict[str, dict[str, int]]:
+    for leftover in lake_dir(settings).glob("*/*/.*.tmp"):  # of a publisher that died mid-write
+        leftover.unlink(missing_ok=True)
     published: dict[str, dict[str, int]] = {}
     for meta_path in sorted(loaded_dir(settings).glob("*/*/meta.json")):
         folder = meta_path.parent
@@ -128,6 +130,6 @@ def _publish(settings: Settings) -> dict[str, dict[str, int]]:
             counts["quarantine"] = counts.get("quarantine", 0) + len(quarantined)
         shutil.rmtree(folder)
     for night_dir in loaded_dir(settings).glob("*"):
-        if night_dir.is_dir() and not any(night_dir.iterdir()):
+        with contextlib.suppress(OSError):  # not empty (a load may just have handed a file over)
             night_dir.rmdir()
     return published

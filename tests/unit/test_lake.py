@@ -124,7 +124,7 @@ def test_a_failed_hand_off_keeps_the_loaded_file_staged_until_the_next_load_hand
     assert [row[0] for row in _read(settings, "reviews")] == ["r1", "r3"]  # each once
 
 
-def test_a_load_cut_off_before_its_hand_off_is_handed_over_once_by_the_rerun(
+def test_a_load_cut_off_before_its_hand_off_is_handed_over_once_by_the_next_load(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pipeline import ingest
@@ -136,14 +136,38 @@ def test_a_load_cut_off_before_its_hand_off_is_handed_over_once_by_the_rerun(
         patch.setattr(ingest, "_hand_to_lake", interrupted)
         with pytest.raises(KeyboardInterrupt):
             _night(settings, "2026-11-20", ROWS)
-    assert lake.publish_loaded(settings) == {}  # nothing handed over yet, but still staged
+    assert list((settings.home / "staging" / "2026-11-20").glob("*/good.parquet"))  # still staged
+    assert lake.publish_loaded(settings) == {}  # nothing handed over yet
 
-    rerun = _night(settings, "2026-11-20", ROWS)  # the night is run again: the file is already loaded
+    _night(settings, "2026-11-21", "r3,p2,u3,2,Meh,Broke in a week,2026-11-20,en\n")  # another night
+    assert lake.publish_loaded(settings) == {
+        "2026-11-20": {"reviews": 1, "quarantine": 1},
+        "2026-11-21": {"reviews": 1},
+    }
+    rerun = _night(settings, "2026-11-20", ROWS)  # the first night again: loaded and in the lake already
     assert [f["status"] for f in rerun["files"]] == ["skipped"]
-    assert lake.publish_loaded(settings) == {"2026-11-20": {"reviews": 1, "quarantine": 1}}
-    assert len(_read(settings, "reviews")) == 1
-    _night(settings, "2026-11-20", ROWS)  # and once more: already in the lake, so nothing is added
     assert lake.publish_loaded(settings) == {}
+    assert [row[0] for row in _read(settings, "reviews")] == ["r1", "r3"]
+
+
+@pytest.mark.parametrize("path", ["dag", "cli"])
+def test_a_second_copy_of_a_file_waiting_for_its_hand_off_does_not_remove_it(
+    settings: Settings, path: str
+) -> None:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    lake.loaded_dir(settings).write_text("in the way", encoding="utf-8")
+    folder = settings.landing_path("reviews", "generic_csv", "2026-11-20")
+    folder.mkdir(parents=True)
+    (folder / "copy.csv").write_text(HEADER + ROWS, encoding="utf-8")  # the same bytes landed twice
+    first = _night(settings, "2026-11-20", ROWS, path)
+    assert [f["status"] for f in first["files"]] == ["succeeded", "skipped"]
+    assert all("handing it to the lake failed" in f["lake_pending"] for f in first["files"])
+    assert list((settings.home / "staging" / "2026-11-20").glob("*/good.parquet"))  # kept for the lake
+
+    lake.loaded_dir(settings).unlink()
+    _night(settings, "2026-11-21", "r3,p2,u3,2,Meh,Broke in a week,2026-11-20,en\n", path)
+    assert lake.publish_loaded(settings)["2026-11-20"] == {"reviews": 1, "quarantine": 1}
+    assert [row[0] for row in _read(settings, "reviews")] == ["r1", "r3"]
 
 
 def test_publishers_take_turns(two_nights: Settings) -> None:

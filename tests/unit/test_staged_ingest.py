@@ -174,3 +174,19 @@ def test_a_file_replaced_after_it_was_staged_is_refused_with_the_reason(tmp_path
         assert con.execute("select review_id from reviews").fetchall() == [("r2",)]
     finally:
         con.close()
+
+
+def test_a_file_staged_but_never_validated_is_not_called_changed(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", progress=False)
+    folder = settings.landing_path("reviews", "generic_csv", NIGHT)
+    folder.mkdir(parents=True)
+    (folder / "reviews.csv").write_text(
+        "review_id,product_id,reviewer_id,rating,title,text,review_date,language\n"
+        "r1,p1,u1,5,Nice,Works well,2026-11-19,en\n",
+        encoding="utf-8",
+    )
+    (source,) = nightly.list_sources(settings, NIGHT)
+    nightly.ingest_source(settings, source, NIGHT)  # its validate task never ran
+
+    (failure,) = nightly.load_sources(settings, NIGHT, [source])["failures"]
+    assert "its ingest task did not finish" in failure
