@@ -15,7 +15,8 @@ gets a fresh ``REVIEWPULSE_HOME`` and a fresh metadata database.
   server, scheduler, DAG processor, W Celery workers with concurrency 1) runs ``reviewpulse_nightly``.
 
 Where the time goes: the task instances' durations from the metadata DB, summed per step (task-seconds;
-parallel tasks overlap, so a step's sum can exceed its share of the wall time).
+parallel tasks overlap, so a step's sum can exceed its share of the wall time); for the single process,
+the steps ``run_night`` timed (``NightResult.seconds``, under the same task ids, ``pipeline.nightly.STEPS``).
 
 ``--encoder-layers K`` runs the encoder cut to its first K of 12 layers (same tokenizer, width and heads,
 so every step runs as in production, about 12/K times faster to encode; the scores themselves are then
@@ -42,14 +43,6 @@ sys.path.insert(0, str(REPO_ROOT))
 OUT = REPO_ROOT / "bench" / "out" / "scale"
 NIGHT = "2026-11-20"
 DAG_ID = "reviewpulse_nightly"
-# task ids -> the step they belong to in the table
-STEPS = {
-    "ingest": ("list_sources", "ingest_source", "validate_source", "load"),
-    "scoring": ("plan_scoring", "score_shard", "merge_scores"),
-    "fakes": ("detect_fakes",),
-    "themes": ("assign_themes", "discover_emerging"),
-    "marts+report": ("build_marts", "build_keywords", "write_report"),
-}
 
 
 @dataclass
@@ -170,42 +163,21 @@ def encoder_env(layers: int, models_dir: Path) -> dict[str, str]:
 
 
 def run_single(reviews: int, landing: Path, env: dict[str, str]) -> Measurement:
-    """The night in this process, step by step, as ``reviewpulse run`` does it."""
+    """The night in this process: ``reviewpulse run`` (``run_night``), with the steps it timed."""
     from pipeline import nightly
     from pipeline.settings import Settings
 
     _, env = _fresh(f"single-{reviews}", landing, env)
-    settings = Settings.from_env(env)
-    steps: dict[str, float] = {}
-
-    def timed(step: str, fn: object, *args: object) -> object:
-        started = time.perf_counter()
-        value = fn(*args)  # type: ignore[operator]
-        steps[step] = steps.get(step, 0.0) + time.perf_counter() - started
-        return value
-
     started = time.perf_counter()
-    for item in timed("ingest", nightly.list_landing_files, settings, NIGHT):  # type: ignore[union-attr]
-        timed("ingest", lambda i=item: nightly.ingest_landing_file(settings, night=NIGHT, **i))
-    from pipeline.scoring import shards
-    from pipeline.scoring.service import open_scorer
-
-    plan = timed("scoring", nightly.plan_scoring, settings, NIGHT)
-    scorer = open_scorer(settings)
-    try:
-        scored = [timed("scoring", shards.score_shard, settings, s, scorer) for s in plan]  # type: ignore[union-attr]
-    finally:
-        scorer.close()
-    timed("scoring", nightly.merge_scores, settings, NIGHT, scored)
-    timed("fakes", nightly.detect_fakes, settings, NIGHT)
-    timed("themes", nightly.assign_themes, settings, NIGHT)
-    timed("themes", nightly.discover_emerging, settings, NIGHT)
-    for fn in (nightly.build_marts, nightly.build_keywords, nightly.write_report):
-        timed("marts+report", fn, settings, NIGHT)
-    return Measurement(reviews, "single process", time.perf_counter() - started, steps)
+    result = nightly.run_night(Settings.from_env(env), NIGHT)
+    wall_s = time.perf_counter() - started
+    if not result.ok:
+        raise RuntimeError(f"the night failed: {result.failures} {result.lake_error}")
+    return Measurement(reviews, "single process", wall_s, nightly.step_seconds(result.seconds))
 
 
 def run_celery(reviews: int, workers: int, landing: Path, env: dict[str, str]) -> Measurement:
+    from pipeline.nightly import step_seconds
     from tests.airflow_stack import AirflowStack
 
     _, env = _fresh(f"celery{workers}-{reviews}", landing, env)
@@ -222,10 +194,10 @@ def run_celery(reviews: int, workers: int, landing: Path, env: dict[str, str]) -
         wall_s = stack.run_seconds(DAG_ID, result.run_id)
     finally:
         stack.stop()
-    steps = {
-        step: sum(t.duration_s or 0.0 for t in result.tasks if t.task_id in ids)
-        for step, ids in STEPS.items()
-    }
+    task_seconds: dict[str, float] = {}
+    for t in result.tasks:
+        task_seconds[t.task_id] = task_seconds.get(t.task_id, 0.0) + (t.duration_s or 0.0)
+    steps = step_seconds(task_seconds)
     return Measurement(reviews, f"celery, {workers} worker{'s' * (workers > 1)}", wall_s, steps,
                        len(result.tasks))  # fmt: skip
 
@@ -246,16 +218,22 @@ def _fresh(name: str, landing: Path, env: dict[str, str]) -> tuple[Path, dict[st
 
 
 def table(rows: list[Measurement], layers: int, shard_rows: int) -> str:
+    from pipeline.nightly import STEPS
+
     base = {r.reviews: r.wall_s for r in rows if r.mode == "single process"}
     encoder = "multilingual-e5-small (12 layers)" if layers >= 12 else f"first {layers} of 12 layers"
     lines = [
-        f"encoder: {encoder}; {shard_rows:,} texts per scoring shard; {os.cpu_count()} CPU cores",
+        f"encoder: {encoder}; {shard_rows:,} texts per scoring shard; {os.cpu_count()} CPU cores; lake: "
+        "the single process publishes at the end of its night, Airflow in its own DAG (not timed here)",
         "| reviews | mode | wall (s) | vs single process | " + " | ".join(STEPS) + " |",
         "|---:|---|---:|---:|" + "---:|" * len(STEPS),
     ]
     for r in rows:
         ratio = f"{r.wall_s / base[r.reviews]:.2f}x" if r.reviews in base else "-"
-        steps = " | ".join(f"{r.steps.get(s, 0.0):.0f}" for s in STEPS)
+        steps = " | ".join(
+            "-" if step == "lake" and r.mode != "single process" else f"{r.steps.get(step, 0.0):.0f}"
+            for step in STEPS
+        )
         lines.append(f"| {r.reviews:,} | {r.mode} | {r.wall_s:.0f} | {ratio} | {steps} |")
     return "\n".join(lines)
 

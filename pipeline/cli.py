@@ -106,11 +106,11 @@ def ingest(
             con.close()
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
-    lake_problem = result.lake_pending
+    lake_problems = [result.lake_pending] if result.lake_pending else []
     try:
         publish_loaded(settings)
     except (ReviewPulseError, OSError) as exc:
-        lake_problem = f"{type(exc).__name__}: {exc}"
+        lake_problems.append(f"{type(exc).__name__}: {exc}")
     summary = Table(title=f"Ingest {path.name}", show_header=False)
     for key in (
         "kind",
@@ -144,8 +144,10 @@ def ingest(
                 f"{check['unexpected']} rows",
                 soft_wrap=True,
             )
-    if lake_problem:
-        raise _fail(f"lake export failed (the file is loaded and waits for the next run): {lake_problem}")
+    if lake_problems:
+        raise _fail(
+            "lake export failed (the file is loaded and waits for the next run): " + "; ".join(lake_problems)
+        )
 
 
 @app.command("run")
@@ -153,7 +155,7 @@ def run_cmd(
     date_: Annotated[str, typer.Option("--date", help="The night to run (YYYY-MM-DD).")],
 ) -> None:
     """Run the nightly job for one date over the landing zone, without Airflow."""
-    from pipeline.nightly import list_landing_files, run_night
+    from pipeline.nightly import list_landing_files, run_night, step_seconds
 
     settings = Settings.from_env()
     try:
@@ -177,6 +179,9 @@ def run_cmd(
     else:
         console.print(_ingest_table(results))
     console.print(f"Report: [bold]{night.report}/index.html[/]", soft_wrap=True)
+    took = step_seconds(night.seconds)
+    console.print(f"Took {sum(took.values()):.0f} s: "
+                  + ", ".join(f"{step} {s:.0f} s" for step, s in took.items()), soft_wrap=True)  # fmt: skip
     if night.lake_error:
         err.print(f"[red]lake export failed[/] (the night is loaded; what was not published waits for the "
                   "next run): "

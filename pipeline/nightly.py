@@ -13,8 +13,10 @@ rerun of a night gives the same warehouse and the same report.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -122,7 +124,7 @@ def load_sources(settings: Settings, night: str, sources: list[dict[str, Any]]) 
     out: dict[str, Any] = {"files": [], "failures": [], "kinds": {}, "lake_pending": []}
     con = connect(settings)
     try:
-        finish_hand_offs(con, settings)
+        out["lake_pending"].extend(finish_hand_offs(con, settings))
         for source in sources:
             for path in source["paths"]:
                 try:
@@ -256,10 +258,27 @@ class NightResult:
     fakes: dict[str, Any] = field(default_factory=dict)
     themes: dict[str, Any] = field(default_factory=dict)
     emerging: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # per step, keyed by the DAG's task ids
 
     @property
     def ok(self) -> bool:
         return not self.failures and self.lake_error is None
+
+
+# The nightly's task ids grouped into the steps people read (``reviewpulse run``, ``bench/scale.py``).
+STEPS: dict[str, tuple[str, ...]] = {
+    "ingest": ("list_sources", "ingest_source", "validate_source", "load"),
+    "scoring": ("plan_scoring", "score_shard", "merge_scores"),
+    "fakes": ("detect_fakes",),
+    "themes": ("assign_themes", "discover_emerging"),
+    "marts+report": ("build_marts", "build_keywords", "write_report"),
+    "lake": ("publish_loaded",),  # the reviewpulse_lake_export DAG's task under Airflow
+}
+
+
+def step_seconds(task_seconds: Mapping[str, float]) -> dict[str, float]:
+    """Seconds per step of ``STEPS`` from seconds per task id."""
+    return {step: sum(task_seconds.get(t, 0.0) for t in ids) for step, ids in STEPS.items()}
 
 
 def run_night(
@@ -273,14 +292,25 @@ def run_night(
 
     A file that fails is recorded and reported, the other files still load, and the report is still
     written; ``NightResult.ok`` is False so the CLI exits non-zero. So it is when the lake export fails
-    (``lake_error``), which comes last and leaves everything else done.
+    (``lake_error``), which comes last and leaves everything else done. ``NightResult.seconds`` holds each
+    step's time under the nightly DAG's task ids (``load`` covers each file's stage, validate and load).
     """
     night = parse_night(night).isoformat()
     result = NightResult(night=night)
+
+    @contextlib.contextmanager
+    def step(task_id: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            result.seconds[task_id] = result.seconds.get(task_id, 0.0) + time.perf_counter() - started
+
     pending: list[str] = []  # files loaded but not handed to the lake: the next run hands them over
     for item in list_landing_files(settings, night):
         try:
-            summary = ingest_landing_file(settings, night=night, **item)
+            with step("load"):
+                summary = ingest_landing_file(settings, night=night, **item)
             result.files.append(summary)
             if summary["lake_pending"]:
                 pending.append(summary["lake_pending"])
@@ -290,25 +320,35 @@ def run_night(
             result.failures.append(f"{item['path']}: {exc}")
             if on_file:
                 on_file(item, None, str(exc))
-    plan = plan_scoring(settings, night)
+    with step("plan_scoring"):
+        plan = plan_scoring(settings, night)
     if plan:
         from pipeline.scoring import shards
         from pipeline.scoring.service import open_scorer
 
-        scorer = open_scorer(settings)
-        try:
-            scored = [shards.score_shard(settings, shard, scorer) for shard in plan]
-        finally:
-            scorer.close()
-        result.scored = merge_scores(settings, night, scored)
-    result.fakes = detect_fakes(settings, night)
-    result.themes = assign_themes(settings, night)
-    result.emerging = discover_emerging(settings, night)
-    build_marts(settings, night)
-    build_keywords(settings, night)
-    result.report = write_report(settings, night)
+        with step("score_shard"):
+            scorer = open_scorer(settings)
+            try:
+                scored = [shards.score_shard(settings, shard, scorer) for shard in plan]
+            finally:
+                scorer.close()
+        with step("merge_scores"):
+            result.scored = merge_scores(settings, night, scored)
+    with step("detect_fakes"):
+        result.fakes = detect_fakes(settings, night)
+    with step("assign_themes"):
+        result.themes = assign_themes(settings, night)
+    with step("discover_emerging"):
+        result.emerging = discover_emerging(settings, night)
+    with step("build_marts"):
+        build_marts(settings, night)
+    with step("build_keywords"):
+        build_keywords(settings, night)
+    with step("write_report"):
+        result.report = write_report(settings, night)
     try:  # last, so that a lake problem costs the night nothing but its own step
-        result.lake = lake.publish_loaded(settings)
+        with step("publish_loaded"):
+            result.lake = lake.publish_loaded(settings)
     except (ReviewPulseError, OSError) as exc:
         pending.append(f"{type(exc).__name__}: {exc}")
     result.lake_error = "; ".join(pending) or None

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.nightly import list_landing_files, parse_night, run_night
+from pipeline.nightly import STEPS, list_landing_files, parse_night, run_night
 from pipeline.settings import Settings
 
 HEADER = "review_id,product_id,reviewer_id,rating,title,text,review_date\n"
@@ -43,6 +43,11 @@ def test_a_folder_for_an_unknown_source_fails_loudly(settings: Settings) -> None
     assert result.failures[0].startswith(f"{stray}: unknown format 'tripadvisor' for reviews; known formats:")
     assert [f["status"] for f in result.files] == ["succeeded"]
     assert result.report and (Path(result.report) / "index.html").exists()
+    # every step it ran is timed under the DAG's task id (no text to score, so no shard was)
+    assert set(result.seconds) == {t for ids in STEPS.values() for t in ids} - {
+        "list_sources", "ingest_source", "validate_source", "score_shard", "merge_scores"
+    }  # fmt: skip
+    assert all(s >= 0 for s in result.seconds.values()) and result.seconds["write_report"] > 0
 
 
 @pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "01/11/2026"])
