@@ -86,6 +86,7 @@ def test_run_on_empty_landing_zone_still_writes_report(home: Path) -> None:
     result = runner.invoke(app, ["run", "--date", "2026-11-05"])
     assert result.exit_code == 0, result.output
     assert "No files landed for 2026-11-05" in result.output
+    assert "Took " in result.output and "themes " in result.output and "lake " in result.output
     assert (home / "reports" / "2026-11-05" / "index.html").exists()
 
 
