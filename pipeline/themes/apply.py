@@ -266,7 +266,7 @@ def update_emerging(settings: Settings, night: date | str, *, scorer: Any = None
         latest = con.execute("select max(night) from emerging_clusters").fetchall()[0][0]
         if latest is not None and latest > night:
             return {"skipped": f"emerging themes already discovered for a later night ({latest})"}
-        params = {"night": night, "days": config.lookback_days}
+        params = {"night": night, "days": config.lookback_days, "max_rating": config.max_rating}
         candidates = con.execute(sql_text(settings, "core/emerging_candidates"), params).df()
     finally:
         con.close()

@@ -82,6 +82,9 @@ class EmergingConfig:
     weeks: int = 4
     # previous clusters last seen up to this many days before the night can be matched
     lookback_days: int = 28
+    # candidates come from records rated at most this (1-5 stars or CSAT; unrated records always): in 4-5
+    # star records, negative sentences no theme covers were mostly misread praise (see the SQL)
+    max_rating: int = 3
     # rising: this many reviews this week, rising_ratio x the expected count, quasi-Poisson p < alpha;
     # fading: an expected count of rising_min_count or more, at most expected / ratio, p-value < alpha
     rising_min_count: int = 5

@@ -346,3 +346,34 @@ def test_unclustered_sentences_are_stored_with_null_cluster_and_similarity(
     assert con.execute("select count(*) from emerging_assignments where cluster_id is null").fetchone() == (
         1,
     )
+
+
+def test_candidates_are_the_untaxonomied_negative_sentences_of_records_rated_three_or_less(
+    settings: Settings, con: duckdb.DuckDBPyConnection, tmp_path
+) -> None:
+    from pipeline.ingest import ingest_file
+    from pipeline.warehouse import sql_text
+
+    export = tmp_path / "reviews.csv"
+    export.write_text(
+        "review_id,product_id,reviewer_id,rating,title,text,review_date\n"
+        + "".join(f"r{stars},p1,u{stars},{stars},t,text {stars},2026-11-27\n" for stars in (1, 3, 4, 5)),
+        encoding="utf-8",
+    )
+    ingest_file(con, settings, export, fmt="generic_csv", kind="reviews", night=NIGHT)
+    for record_id, content_hash in con.execute("select review_id, content_hash from reviews").fetchall():
+        for index, (sentiment, themes) in enumerate([("negative", []), ("negative", ["delivery"]),
+                                                     ("positive", [])]):  # fmt: skip
+            con.execute(
+                "insert into review_sentences values ('reviews', 'generic_csv', ?, ?, ?, 0, 1, ?, 'en', ?, "
+                "0.5, 0.5, ?, ?, 'k', 'v', ?)",
+                [record_id, content_hash, index, f"{record_id} s{index}", sentiment, themes,
+                 [0.9] * len(themes), NIGHT],
+            )  # fmt: skip
+    config = EmergingConfig()
+    candidates = con.execute(
+        sql_text(settings, "core/emerging_candidates"),
+        {"night": NIGHT, "days": config.lookback_days, "max_rating": config.max_rating},
+    ).df()
+    # one sentence per record: negative, no theme; the 4 and 5 star reviews' are left out
+    assert candidates["text"].tolist() == ["r1 s0", "r3 s0"]
