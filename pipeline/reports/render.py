@@ -183,6 +183,11 @@ def _keyword_context(con: duckdb.DuckDBPyConnection, night: date) -> dict[str, A
     return {"keywords": frame.to_dict("records")}
 
 
+def _day(value: Any) -> str:
+    """A date cell: ``2026-11-08`` (DuckDB dates reach pandas as midnight timestamps), blank when unknown."""
+    return "" if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
 def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date) -> Path:
     """Render the report for ``night`` from the marts (build them first) and return its folder."""
     out = settings.report_path(night.isoformat())
@@ -247,6 +252,7 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
         "min_n": MIN_REVIEWS_FOR_RANKING,
     }
     env = Environment(loader=PackageLoader("pipeline.reports", "templates"), autoescape=select_autoescape())
+    env.filters["day"] = _day
     (out / "index.html").write_text(env.get_template("report.html.j2").render(**context), encoding="utf-8")
     summary = {
         "night": night.isoformat(),

@@ -19,7 +19,8 @@ TREND_THEMES = 5
 
 
 def _quotes(con: duckdb.DuckDBPyConnection, night: date, dimension: str, value: str, theme: str) -> list[str]:
-    """The most confident complaint sentences of one theme in one slice, from the night's week."""
+    """The most confident complaint sentences of one theme in one slice, from the night's week; a sentence
+    many customers wrote alike is quoted once."""
     column = {"overall": None, "seller": "seller_id", "category": "category", "channel": "channel",
               "product": "product_id"}[dimension]  # fmt: skip
     where = f"and d.{column} = $value" if column else ""
@@ -32,6 +33,9 @@ def _quotes(con: duckdb.DuckDBPyConnection, night: date, dimension: str, value: 
         left join fake_latest as k using (kind, source, record_id)
         where m.theme = $theme and d.day between $start and $night and d.first_seen <= $night
             and not coalesce(k.suspicious, false) {where}
+        qualify row_number() over (
+            partition by lower(trim(m.sentence)) order by m.score desc, m.record_id, m.sentence_index
+        ) = 1
         order by m.score desc, m.record_id, m.sentence_index
         limit {QUOTES_PER_THEME}
         """,
@@ -116,6 +120,8 @@ def _emerging(con: duckdb.DuckDBPyConnection, night: date) -> list[dict[str, Any
     for record in frame.to_dict("records"):
         row = {str(k): v for k, v in record.items()}
         stored = row.get("examples")
-        examples = [redact(str(e))[:QUOTE_CHARS] for e in (list(stored) if stored is not None else [])][:2]
-        out.append({**row, "examples": examples})
+        examples = list(
+            dict.fromkeys(redact(str(e))[:QUOTE_CHARS] for e in (stored if stored is not None else []))
+        )
+        out.append({**row, "examples": examples[:2]})
     return out

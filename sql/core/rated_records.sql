@@ -1,9 +1,9 @@
 -- every review and seller-feedback record first seen by $night with its rating, content hash and latest
 -- fake score (fake_latest; never scored: fake_probability 0, trust 1), for this connection only: what the
--- CSAT, CX, sentiment and trust marts aggregate. trust = 1 - fake_probability weighs ratings; top_reason
--- is the first (largest) reason of the record's fake_reasons without its contribution "(+0.42)" and with
--- its own numbers as "n" ("one of n reviews of this product within a few days"), so reasons can be
--- counted. product_id and category are null for seller feedback (and where a review has none); seller
+-- CSAT, CX, sentiment and trust marts aggregate. trust = 1 - fake_probability weighs ratings;
+-- top_reason_text is the first (largest) reason of the record's fake_reasons without its contribution
+-- "(+0.42)", and top_reason the same with its own numbers as "n" ("one of n reviews of this product within
+-- a few days"), so reasons can be counted. product_id and category are null for seller feedback (and where a review has none); seller
 -- and channel are '(unknown)' where missing.
 create or replace temp table rated_records as
 with review_rows as (
@@ -58,9 +58,7 @@ select
     coalesce(fake_latest.fake_probability, 0.0) as fake_probability,
     1 - coalesce(fake_latest.fake_probability, 0.0) as trust,
     coalesce(fake_latest.suspicious, false) as suspicious,
-    regexp_replace(
-        regexp_replace(split_part(fake_latest.fake_reasons, '; ', 1), ' \([+-]?[0-9.]+\)$', ''),
-        '[0-9]+(\.[0-9]+)?', 'n', 'g'
-    ) as top_reason
+    regexp_replace(split_part(fake_latest.fake_reasons, '; ', 1), ' \([+-]?[0-9.]+\)$', '') as top_reason_text,
+    regexp_replace(top_reason_text, '[0-9]+(\.[0-9]+)?', 'n', 'g') as top_reason
 from rated
 left join fake_latest using (kind, source, record_id)

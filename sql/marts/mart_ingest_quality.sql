@@ -11,9 +11,9 @@ by_source as (
         source,
         count(*) filter (where status = 'succeeded') as files_loaded,
         count(*) filter (where status = 'failed') as files_failed,
-        sum(rows_read) as rows_read,
-        sum(rows_loaded) as rows_loaded,
-        sum(rows_quarantined) as rows_quarantined,
+        cast(sum(rows_read) as bigint) as rows_read,
+        cast(sum(rows_loaded) as bigint) as rows_loaded,
+        cast(sum(rows_quarantined) as bigint) as rows_quarantined,
         max(night) as last_night
     from runs
     group by kind, source

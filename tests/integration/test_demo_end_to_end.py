@@ -4,6 +4,7 @@ nothing."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -275,6 +276,9 @@ def test_product_trust_mart_grades_products_and_adjusts_ring_ratings(demo, con) 
     )
     html = (settings.report_path(nights[-1]) / "index.html").read_text(encoding="utf-8")
     assert "<h2>Trust</h2>" in html and "trusted CSAT" in html and "accounts that" in html
+    # a typical reason is counted by its pattern but shown with one review's own numbers
+    assert re.search(r"one of \d+ accounts that all reviewed the same \d+ products", html)
+    assert "one of n accounts" not in html
 
 
 def test_survey_responses_load_score_and_add_up_in_the_cx_mart(demo, con) -> None:
@@ -339,6 +343,11 @@ def test_planted_spike_is_the_top_rising_theme_for_its_seller_and_week(demo, con
     assert (sellers[0]["value"], sellers[0]["theme"]) == (spike["seller_id"], spike["theme"])
     html = (settings.report_path(nights[-1]) / "index.html").read_text(encoding="utf-8")
     assert "Top rising complaint themes this week" in html and "Emerging themes" in html
+    assert "00:00:00" not in html  # dates (the emerging themes' first seen) are shown as dates
+    rising = html.split("Top rising complaint themes this week")[1].split("<h3>")[0]
+    for row in re.findall(r"<tr><td>.*?</tr>", rising):  # two quotes, not one sentence the demo repeats
+        quotes = re.findall(r"<div>“(.*?)”</div>", row)
+        assert len(quotes) == 2 and quotes[0].lower() != quotes[1].lower(), row
 
 
 def test_every_text_has_themed_sentences_under_one_model_version(demo, con) -> None:
