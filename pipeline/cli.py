@@ -193,6 +193,30 @@ def run_cmd(
 
 
 @app.command()
+def report(
+    date_: Annotated[str, typer.Option("--date", help="The night to report on (YYYY-MM-DD).")],
+) -> None:
+    """Write the report for one night from the warehouse as it stands: the marts and keywords rebuilt as of
+    that night, then the HTML page with its CSV and Parquet exports in reports/<date>/. Loads and scores
+    nothing (`reviewpulse run` does, and writes the same report)."""
+    from pipeline.nightly import build_keywords, build_marts, loaded_nights, write_report
+
+    settings = Settings.from_env()
+    try:
+        nights = loaded_nights(settings)
+        with console.status(f"Report for {date_}: marts, keywords, page…"):
+            build_marts(settings, date_)
+            build_keywords(settings, date_)
+            folder = write_report(settings, date_)
+    except ReviewPulseError as exc:
+        raise _fail(str(exc)) from None
+    if not nights or nights[0] > date_:
+        err.print(f"[yellow]Nothing was loaded by {date_}[/]: the report is empty (`reviewpulse status` "
+                  "shows what the warehouse holds).", soft_wrap=True)  # fmt: skip
+    console.print(f"Report: [bold]{folder}/index.html[/]", soft_wrap=True)
+
+
+@app.command()
 def demo(
     nights: Annotated[int, typer.Option(min=1, max=60, help="How many nights to generate and run.")] = 7,
     start: Annotated[str, typer.Option(help="First night (YYYY-MM-DD).")] = DEFAULT_DEMO_START.isoformat(),

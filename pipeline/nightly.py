@@ -235,6 +235,18 @@ def build_keywords(settings: Settings, night: str) -> int:
         con.close()
 
 
+def loaded_nights(settings: Settings) -> list[str]:
+    """The nights on which some file loaded, oldest first (ISO dates)."""
+    con = connect(settings)
+    try:
+        rows = con.execute(
+            "select distinct night from ingest_runs where status = 'succeeded' order by night"
+        ).fetchall()
+    finally:
+        con.close()
+    return [night.isoformat() for (night,) in rows]
+
+
 def write_report(settings: Settings, night: str) -> str:
     """Write the report for ``night`` and return its folder."""
     con = connect(settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,23 @@ def test_run_on_empty_landing_zone_still_writes_report(home: Path) -> None:
     assert "No files landed for 2026-11-05" in result.output
     assert "Took " in result.output and "themes " in result.output and "lake " in result.output
     assert (home / "reports" / "2026-11-05" / "index.html").exists()
+
+
+def test_report_rewrites_a_nights_report_from_the_warehouse(home: Path, tmp_path: Path) -> None:
+    folder = home / "landing" / "reviews" / "generic_csv" / "2026-11-01"
+    folder.mkdir(parents=True)
+    (folder / "good.csv").write_bytes(_reviews(tmp_path).read_bytes())
+    assert runner.invoke(app, ["run", "--date", "2026-11-01"]).exit_code == 0
+    report = home / "reports" / "2026-11-01"
+    shutil.rmtree(report)
+
+    result = runner.invoke(app, ["report", "--date", "2026-11-01"])
+    assert result.exit_code == 0, result.output
+    assert "Nothing was loaded" not in result.output
+    assert (report / "index.html").exists() and (report / "mart_csat.csv").exists()
+    early = runner.invoke(app, ["report", "--date", "2026-10-01"])
+    assert early.exit_code == 0 and "Nothing was loaded by 2026-10-01" in early.output
+    assert runner.invoke(app, ["report", "--date", "Nov 1"]).exit_code == 1
 
 
 def test_run_exits_non_zero_when_a_landed_file_fails(home: Path, tmp_path: Path) -> None:
