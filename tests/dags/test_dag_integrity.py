@@ -292,7 +292,11 @@ class FakeNightly(types.ModuleType):
         self.calls.append(("load_sources", settings, {"night": night, "sources": sources}))
         paths = [p for source in sources for p in source["paths"]]
         failures = [f"{p}: missing column review_id" for p in paths if p.endswith("bad.csv")]
-        return {"files": [{"file": p} for p in paths], "failures": failures, "kinds": {"reviews": 3}}
+        pending = [
+            f"{p}: loaded, but handing it to the lake failed" for p in paths if p.endswith("stuck.csv")
+        ]
+        return {"files": [{"file": p} for p in paths], "failures": failures, "kinds": {"reviews": 3},
+                "lake_pending": pending}  # fmt: skip
 
     def plan_scoring(self, settings: Any, night: str) -> list[str]:
         self.calls.append(("plan_scoring", settings, {"night": night}))
@@ -414,6 +418,17 @@ def test_a_file_that_cannot_load_fails_the_writer_without_retries(
         _body(nightly, "load")(sources, outlet_events=FakeOutletEvents(), ds="2026-11-20")
     # the good file was still handed to the writer
     assert fake_nightly.calls[-1][2]["sources"] == sources
+
+
+def test_a_loaded_file_not_yet_in_the_lake_is_a_warning_not_a_failed_night(
+    nightly: Any, fake_nightly: FakeNightly, caplog: pytest.LogCaptureFixture
+) -> None:
+    events = FakeOutletEvents()
+    sources = [{"kind": "reviews", "source": "shop_csv", "paths": ["/landing/stuck.csv"]}]
+    with caplog.at_level("WARNING"):
+        outcome = _body(nightly, "load")(sources, outlet_events=events, ds="2026-11-20")
+    assert outcome["lake_pending"] and "stuck.csv: loaded, but handing it to the lake failed" in caplog.text
+    assert len(events.items()) == 3  # the loads stand: the assets are published as usual
 
 
 @pytest.mark.parametrize("task_id", ["list_sources", "plan_scoring", "build_marts", "write_report"])

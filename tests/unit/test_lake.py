@@ -90,15 +90,20 @@ def test_publishing_again_and_rerunning_a_night_change_nothing(two_nights: Setti
 
 
 ROWS = "r1,p1,u1,5,Nice,Works well,2026-11-19,en\nr2,p1,u2,9,Bad,Too many stars,2026-11-19,en\n"
+NEXT_ROWS = "r3,p2,u3,2,Meh,Broke in a week,2026-11-20,en\n"
+
+
+def _block_loaded(settings: Settings) -> None:
+    """Make ``loaded`` a file, so the move to loaded/<night>/ fails after a load committed."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    lake.loaded_dir(settings).write_text("in the way", encoding="utf-8")
 
 
 @pytest.mark.parametrize("path", ["dag", "cli"])
 def test_a_failed_hand_off_keeps_the_loaded_file_staged_until_the_next_load_hands_it_over(
     settings: Settings, path: str
 ) -> None:
-    # ``loaded`` is a file, so the move to loaded/<night>/ fails after the load committed
-    settings.home.mkdir(parents=True, exist_ok=True)
-    lake.loaded_dir(settings).write_text("in the way", encoding="utf-8")
+    _block_loaded(settings)
     first = _night(settings, "2026-11-20", ROWS, path)
 
     (summary,) = first["files"]
@@ -113,7 +118,7 @@ def test_a_failed_hand_off_keeps_the_loaded_file_staged_until_the_next_load_hand
     ]
 
     lake.loaded_dir(settings).unlink()  # the disk is fixed; the next night's load hands the file over
-    second = _night(settings, "2026-11-21", "r3,p2,u3,2,Meh,Broke in a week,2026-11-20,en\n", path)
+    second = _night(settings, "2026-11-21", NEXT_ROWS, path)
     assert [f["lake_pending"] for f in second["files"]] == [None]
     assert not (settings.home / "staging").exists() or not any((settings.home / "staging").iterdir())
 
@@ -139,7 +144,7 @@ def test_a_load_cut_off_before_its_hand_off_is_handed_over_once_by_the_next_load
     assert list((settings.home / "staging" / "2026-11-20").glob("*/good.parquet"))  # still staged
     assert lake.publish_loaded(settings) == {}  # nothing handed over yet
 
-    _night(settings, "2026-11-21", "r3,p2,u3,2,Meh,Broke in a week,2026-11-20,en\n")  # another night
+    _night(settings, "2026-11-21", NEXT_ROWS)  # another night
     assert lake.publish_loaded(settings) == {
         "2026-11-20": {"reviews": 1, "quarantine": 1},
         "2026-11-21": {"reviews": 1},
@@ -154,8 +159,7 @@ def test_a_load_cut_off_before_its_hand_off_is_handed_over_once_by_the_next_load
 def test_a_second_copy_of_a_file_waiting_for_its_hand_off_does_not_remove_it(
     settings: Settings, path: str
 ) -> None:
-    settings.home.mkdir(parents=True, exist_ok=True)
-    lake.loaded_dir(settings).write_text("in the way", encoding="utf-8")
+    _block_loaded(settings)
     folder = settings.landing_path("reviews", "generic_csv", "2026-11-20")
     folder.mkdir(parents=True)
     (folder / "copy.csv").write_text(HEADER + ROWS, encoding="utf-8")  # the same bytes landed twice
@@ -165,7 +169,7 @@ def test_a_second_copy_of_a_file_waiting_for_its_hand_off_does_not_remove_it(
     assert list((settings.home / "staging" / "2026-11-20").glob("*/good.parquet"))  # kept for the lake
 
     lake.loaded_dir(settings).unlink()
-    _night(settings, "2026-11-21", "r3,p2,u3,2,Meh,Broke in a week,2026-11-20,en\n", path)
+    _night(settings, "2026-11-21", NEXT_ROWS, path)
     assert lake.publish_loaded(settings)["2026-11-20"] == {"reviews": 1, "quarantine": 1}
     assert [row[0] for row in _read(settings, "reviews")] == ["r1", "r3"]
 
