@@ -683,6 +683,16 @@ def _print_theme_metrics(themes: dict[str, Any]) -> None:
         cells = [f"{row[c]:.3f}" if row[c] == row[c] else "–" for c in ("precision", "recall", "f1")]
         table.add_row(row["theme"], str(row["support"]), str(row["predicted"]), *cells)
     console.print(table)
+    if themes.get("sentence_sentiment"):
+        table = Table(title="Sentence sentiment against the dev set's hand-given sentiment (all sentences)")
+        for col in ("language", "sentences", "neg / neu / pos", "accuracy", "macro_f1", "polarity",
+                    "negative precision"):  # fmt: skip
+            table.add_column(col, justify="left" if col == "language" else "right")
+        for language, m in themes["sentence_sentiment"].items():
+            gold = " / ".join(str(m["gold"][s]) for s in ("negative", "neutral", "positive"))
+            table.add_row(language, str(m["sentences"]), gold, *(f"{m[k]:.3f}" for k in
+                          ("accuracy", "macro_f1", "polarity_accuracy", "negative_precision")))  # fmt: skip
+        console.print(table)
 
 
 def _train_fake_signals(out: Path | None) -> None:

@@ -23,7 +23,8 @@ DEFAULT_DEVSET = REPO_ROOT / "models" / "themes" / "devset" / "labels.jsonl"
 DEFAULT_TAXONOMY = REPO_ROOT / "models" / "themes" / "taxonomy.yaml"
 KEY_COLUMN = "review_id"
 SPLITS = ("tune", "test")
-COLUMNS = ["id", "language", "sentence", "themes", "split", "dataset"]
+COLUMNS = ["id", "language", "sentence", "themes", "split", "dataset", "sentiment"]
+SENTIMENTS = ("negative", "neutral", "positive")
 _REQUIRED = ("id", "language", "dataset", "record", "field", "start", "end", "sha1", "themes", "split")
 
 
@@ -78,6 +79,11 @@ def read_entries(path: Path = DEFAULT_DEVSET, splits: tuple[str, ...] = SPLITS) 
         if entry["split"] not in splits:
             raise ReviewPulseError(
                 f"dev set entry {name}: split {entry['split']!r} is not {' or '.join(splits)}"
+            )
+        if entry.get("sentiment", "negative") not in SENTIMENTS:
+            raise ReviewPulseError(
+                f"dev set entry {name}: sentiment {entry['sentiment']!r} is not one of "
+                f"{', '.join(SENTIMENTS)}"
             )
         if not 0 <= entry["start"] < entry["end"]:
             raise ReviewPulseError(f"dev set entry {name}: bad offsets {entry['start']}:{entry['end']}")
@@ -141,7 +147,8 @@ def load_devset(
         taxonomy: the taxonomy whose theme ids the labels must use.
 
     Returns:
-        One row per entry: ``id, language, sentence, themes`` (tuple of str), ``split, dataset``.
+        One row per entry: ``id, language, sentence, themes`` (tuple of str), ``split, dataset`` and
+        ``sentiment`` (the sentence's own, hand-given; None where an entry has none).
 
     Raises:
         DevsetUnavailable: ``data_dir`` or a referenced dataset file is absent.
@@ -170,6 +177,7 @@ def load_devset(
             "themes": tuple(str(theme) for theme in entry["themes"]),
             "split": entry["split"],
             "dataset": entry["dataset"],
+            "sentiment": entry.get("sentiment"),
         }
         for entry in entries
     ]

@@ -193,6 +193,17 @@ def test_duplicate_ids_and_bad_splits_are_refused(data_dir: Path, taxonomy: Path
         load_devset(data_dir, _write(tmp_path, entries), taxonomy)
 
 
+def test_sentence_sentiment_is_read_and_checked(data_dir: Path, taxonomy: Path, tmp_path: Path) -> None:
+    entries = _good_entries()
+    entries[0]["sentiment"] = "positive"
+    frame = load_devset(data_dir, _write(tmp_path, entries), taxonomy)
+    assert frame["sentiment"].iat[0] == "positive" and frame["sentiment"].isna().iat[1]  # optional
+
+    entries[1]["sentiment"] = "angry"
+    with pytest.raises(ReviewPulseError, match="sentiment 'angry' is not one of negative, neutral, positive"):
+        load_devset(data_dir, _write(tmp_path, entries), taxonomy)
+
+
 def test_annotator_agreement_counts_shared_labels_per_language(taxonomy: Path) -> None:
     def entry(name: str, first: list[str], second: list[str], split: str = "tune") -> dict[str, Any]:
         language = name[:2]
