@@ -220,16 +220,20 @@ def _fresh(name: str, landing: Path, env: dict[str, str]) -> tuple[Path, dict[st
 def table(rows: list[Measurement], layers: int, shard_rows: int) -> str:
     from pipeline.nightly import STEPS
 
-    base = {r.reviews: r.wall_s for r in rows if r.mode == "single process"}
+    def comparable(r: Measurement) -> float:  # Airflow publishes to the lake in a DAG of its own
+        return r.wall_s - (r.steps.get("lake", 0.0) if r.mode == "single process" else 0.0)
+
+    base = {r.reviews: comparable(r) for r in rows if r.mode == "single process"}
     encoder = "multilingual-e5-small (12 layers)" if layers >= 12 else f"first {layers} of 12 layers"
     lines = [
         f"encoder: {encoder}; {shard_rows:,} texts per scoring shard; {os.cpu_count()} CPU cores; lake: "
-        "the single process publishes at the end of its night, Airflow in its own DAG (not timed here)",
+        "the single process publishes at the end of its night (in its wall time, not in the ratio), "
+        "Airflow in its own DAG (not timed here)",
         "| reviews | mode | wall (s) | vs single process | " + " | ".join(STEPS) + " |",
         "|---:|---|---:|---:|" + "---:|" * len(STEPS),
     ]
     for r in rows:
-        ratio = f"{r.wall_s / base[r.reviews]:.2f}x" if r.reviews in base else "-"
+        ratio = f"{comparable(r) / base[r.reviews]:.2f}x" if r.reviews in base else "-"
         steps = " | ".join(
             "-" if step == "lake" and r.mode != "single process" else f"{r.steps.get(step, 0.0):.0f}"
             for step in STEPS

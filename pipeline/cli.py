@@ -198,20 +198,20 @@ def report(
 ) -> None:
     """Write the report for one night from the warehouse as it stands: the marts and keywords rebuilt as of
     that night, then the HTML page with its CSV and Parquet exports in reports/<date>/. Loads and scores
-    nothing (`reviewpulse run` does, and writes the same report)."""
-    from pipeline.nightly import build_keywords, build_marts, loaded_nights, write_report
+    nothing (`reviewpulse run` does both and writes the report); for an old night it shows each text's
+    current sentences and themes, and the marts are then rebuilt as of the night they held."""
+    from pipeline.nightly import loaded_nights, parse_night, report_night
 
     settings = Settings.from_env()
     try:
+        night = parse_night(date_).isoformat()
         nights = loaded_nights(settings)
-        with console.status(f"Report for {date_}: marts, keywords, page…"):
-            build_marts(settings, date_)
-            build_keywords(settings, date_)
-            folder = write_report(settings, date_)
+        with console.status(f"Report for {night}: marts, keywords, page…"):
+            folder = report_night(settings, night)
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
-    if not nights or nights[0] > date_:
-        err.print(f"[yellow]Nothing was loaded by {date_}[/]: the report is empty (`reviewpulse status` "
+    if not nights or nights[0] > night:
+        err.print(f"[yellow]Nothing was loaded by {night}[/]: the report is empty (`reviewpulse status` "
                   "shows what the warehouse holds).", soft_wrap=True)  # fmt: skip
     console.print(f"Report: [bold]{folder}/index.html[/]", soft_wrap=True)
 
@@ -690,8 +690,9 @@ def _print_theme_metrics(themes: dict[str, Any]) -> None:
             table.add_column(col, justify="left" if col == "language" else "right")
         for language, m in themes["sentence_sentiment"].items():
             gold = " / ".join(str(m["gold"][s]) for s in ("negative", "neutral", "positive"))
-            table.add_row(language, str(m["sentences"]), gold, *(f"{m[k]:.3f}" for k in
-                          ("accuracy", "macro_f1", "polarity_accuracy", "negative_precision")))  # fmt: skip
+            keys = ("accuracy", "macro_f1", "polarity_accuracy", "negative_precision")
+            numbers = ("–" if m[k] is None else f"{m[k]:.3f}" for k in keys)
+            table.add_row(language, str(m["sentences"]), gold, *numbers)
         console.print(table)
 
 

@@ -235,6 +235,31 @@ def build_keywords(settings: Settings, night: str) -> int:
         con.close()
 
 
+def report_night(settings: Settings, night: str) -> str:
+    """``reviewpulse report``: rebuild the marts and keywords as of ``night`` and write its report; returns
+    the report folder. Loads and scores nothing, so an old night's report shows each text's current
+    sentences and themes, not those it had that night. For a night before the one the marts were built
+    for (the keywords' night, else the latest night that loaded a file), the marts and keywords are rebuilt
+    as of that later night afterwards, so the tables (and ``reviewpulse keywords``) do not go back in time."""
+    from pipeline.keywords.exports import mart_night
+
+    night = parse_night(night).isoformat()
+    con = connect(settings)
+    try:
+        built_for = mart_night(con)  # the night the last run built them for, when it found phrases
+    finally:
+        con.close()
+    loaded = loaded_nights(settings)
+    held = built_for.isoformat() if built_for else (loaded[-1] if loaded else None)
+    build_marts(settings, night)
+    build_keywords(settings, night)
+    folder = write_report(settings, night)
+    if held is not None and held > night:
+        build_marts(settings, held)
+        build_keywords(settings, held)
+    return folder
+
+
 def loaded_nights(settings: Settings) -> list[str]:
     """The nights on which some file loaded, oldest first (ISO dates)."""
     con = connect(settings)

@@ -37,11 +37,13 @@ def _quotes(con: duckdb.DuckDBPyConnection, night: date, dimension: str, value: 
             partition by lower(trim(m.sentence)) order by m.score desc, m.record_id, m.sentence_index
         ) = 1
         order by m.score desc, m.record_id, m.sentence_index
-        limit {QUOTES_PER_THEME}
+        limit {QUOTES_PER_THEME * 4}
         """,
         {"theme": theme, "start": week_start, "night": night, **({"value": value} if column else {})},
     ).fetchall()
-    return [redact(text, language)[:QUOTE_CHARS] for text, language in rows]
+    # and once more after redaction, which can make two sentences read alike (an order number, a name)
+    quotes = dict.fromkeys(redact(text, language)[:QUOTE_CHARS] for text, language in rows)
+    return list(quotes)[:QUOTES_PER_THEME]
 
 
 def _rising(con: duckdb.DuckDBPyConnection, trends: pd.DataFrame, night: date) -> list[dict[str, Any]]:

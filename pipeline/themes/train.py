@@ -304,18 +304,24 @@ def sentence_sentiment_metrics(model: ThemeModel, dev: pd.DataFrame, ev: Evidenc
     np.add.at(sums, ev.unit_owner, np.stack([p["p_negative"], p["p_neutral"], p["p_positive"]], axis=1))
     predicted = np.array(SENTIMENTS, dtype=object)[sums.argmax(axis=1)]
     gold = dev["sentiment"].to_numpy(dtype=object)
+
+    def share(hits: np.ndarray) -> float | None:
+        return float(hits.mean()) if len(hits) else None
+
     out: dict[str, Any] = {}
     for language in ("all", "en", "es", "pt"):
         mask = labelled & ((dev["language"] == language).to_numpy() | (language == "all"))
+        if not mask.any():
+            continue
         g, q = gold[mask], predicted[mask]
         polar = g != "neutral"
         leaning = np.where(sums[mask, 2] > sums[mask, 0], "positive", "negative")
         out[language] = {
             "sentences": int(mask.sum()),
-            "accuracy": float((g == q).mean()),
+            "accuracy": share(g == q),
             "macro_f1": float(f1_score(g, q, labels=list(SENTIMENTS), average="macro", zero_division=0)),
-            "polarity_accuracy": float((leaning[polar] == g[polar]).mean()),
-            "negative_precision": float((g[q == "negative"] == "negative").mean()),
+            "polarity_accuracy": share(leaning[polar] == g[polar]),
+            "negative_precision": share(g[q == "negative"] == "negative"),
             "gold": {s: int((g == s).sum()) for s in SENTIMENTS},
         }
     return out

@@ -3,8 +3,8 @@
 -- CSAT, CX, sentiment and trust marts aggregate. trust = 1 - fake_probability weighs ratings;
 -- top_reason_text is the first (largest) reason of the record's fake_reasons without its contribution
 -- "(+0.42)", and top_reason the same with its own numbers as "n" ("one of n reviews of this product within
--- a few days"), so reasons can be counted. product_id and category are null for seller feedback (and where a review has none); seller
--- and channel are '(unknown)' where missing.
+-- a few days"), so reasons can be counted. product_id and category are null for seller feedback (and where
+-- a review has none); seller and channel are '(unknown)' where missing.
 create or replace temp table rated_records as
 with review_rows as (
     select
@@ -58,7 +58,9 @@ select
     coalesce(fake_latest.fake_probability, 0.0) as fake_probability,
     1 - coalesce(fake_latest.fake_probability, 0.0) as trust,
     coalesce(fake_latest.suspicious, false) as suspicious,
-    regexp_replace(split_part(fake_latest.fake_reasons, '; ', 1), ' \([+-]?[0-9.]+\)$', '') as top_reason_text,
+    regexp_replace(
+        split_part(fake_latest.fake_reasons, '; ', 1), ' \([+-]?[0-9.]+\)$', ''
+    ) as top_reason_text,
     regexp_replace(top_reason_text, '[0-9]+(\.[0-9]+)?', 'n', 'g') as top_reason
 from rated
 left join fake_latest using (kind, source, record_id)

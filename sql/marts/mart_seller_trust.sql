@@ -1,6 +1,6 @@
 create or replace table mart_seller_trust as
 with scored as (
-    select seller_id, rating, trust, suspicious, top_reason, top_reason_text
+    select seller_id, rating, trust, suspicious, fake_probability, top_reason, top_reason_text
     from rated_records
     where kind = 'seller_feedback'
 ),
@@ -19,14 +19,14 @@ grouped as (
 ),
 
 reason_counts as (
-    select seller_id, top_reason, count(*) as n, min(top_reason_text) as example
+    select seller_id, top_reason, count(*) as n, arg_max(top_reason_text, fake_probability) as example
     from scored
     where suspicious and top_reason is not null and top_reason <> ''
     group by seller_id, top_reason
 ),
 
--- the most common top reason (counted with its numbers as "n"), shown as one record's words with its own
--- numbers; ties go to the first in alphabetical order, so reruns agree
+-- the most common top reason (counted with its numbers as "n"), shown in the words and numbers of its most
+-- suspicious record; ties go to the first in alphabetical order, so reruns agree
 typical as (
     select seller_id, list(example order by n desc, top_reason)[1] as typical_reason
     from reason_counts

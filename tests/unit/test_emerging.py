@@ -361,13 +361,24 @@ def test_candidates_are_the_untaxonomied_negative_sentences_of_records_rated_thr
         encoding="utf-8",
     )
     ingest_file(con, settings, export, fmt="generic_csv", kind="reviews", night=NIGHT)
-    for record_id, content_hash in con.execute("select review_id, content_hash from reviews").fetchall():
+    surveys = tmp_path / "surveys.csv"  # a survey answer without a CSAT score is unrated
+    surveys.write_text(
+        "response_id,channel,response_date,nps,ces,csat,comment\ns1,web,2026-11-27,3,6,,text\n"
+        "s5,web,2026-11-27,9,2,5,text\n",
+        encoding="utf-8",
+    )
+    ingest_file(con, settings, surveys, fmt="generic_csv", kind="survey_responses", night=NIGHT)
+    records = con.execute(
+        "select 'reviews', review_id, content_hash from reviews union all "
+        "select 'survey_responses', response_id, content_hash from survey_responses"
+    ).fetchall()
+    for kind, record_id, content_hash in records:
         for index, (sentiment, themes) in enumerate([("negative", []), ("negative", ["delivery"]),
                                                      ("positive", [])]):  # fmt: skip
             con.execute(
-                "insert into review_sentences values ('reviews', 'generic_csv', ?, ?, ?, 0, 1, ?, 'en', ?, "
+                "insert into review_sentences values (?, 'generic_csv', ?, ?, ?, 0, 1, ?, 'en', ?, "
                 "0.5, 0.5, ?, ?, 'k', 'v', ?)",
-                [record_id, content_hash, index, f"{record_id} s{index}", sentiment, themes,
+                [kind, record_id, content_hash, index, f"{record_id} s{index}", sentiment, themes,
                  [0.9] * len(themes), NIGHT],
             )  # fmt: skip
     config = EmergingConfig()
@@ -375,5 +386,6 @@ def test_candidates_are_the_untaxonomied_negative_sentences_of_records_rated_thr
         sql_text(settings, "core/emerging_candidates"),
         {"night": NIGHT, "days": config.lookback_days, "max_rating": config.max_rating},
     ).df()
-    # one sentence per record: negative, no theme; the 4 and 5 star reviews' are left out
-    assert candidates["text"].tolist() == ["r1 s0", "r3 s0"]
+    # one sentence per record: negative, no theme; those of 4-5 star reviews and a CSAT-5 answer are left
+    # out, the unrated answer's stays
+    assert sorted(candidates["text"]) == ["r1 s0", "r3 s0", "s1 s0"]

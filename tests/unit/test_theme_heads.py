@@ -179,3 +179,37 @@ def test_f1_interval_brackets_the_estimate_and_narrows_with_more_sentences() -> 
     large = f1_interval(np.tile(labels, (10, 1)), np.tile(predicted, (10, 1)))
     for key in ("micro_f1", "macro_f1"):
         assert large[key][1] - large[key][0] < 0.5 * (small[key][1] - small[key][0])
+
+
+def test_sentence_sentiment_metrics_pool_a_sentences_units_and_count_per_language() -> None:
+    """The head's probabilities are the embeddings themselves here (negative, neutral, positive), so each
+    unit's outcome is set by hand; a sentence cut into two units is judged on their pooled probabilities."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from pipeline.themes.train import Evidence, sentence_sentiment_metrics
+
+    def predict(embeddings: np.ndarray, texts: list[str]) -> dict[str, np.ndarray]:
+        assert len(texts) == len(embeddings)
+        return {"p_negative": embeddings[:, 0], "p_neutral": embeddings[:, 1], "p_positive": embeddings[:, 2]}
+
+    units = np.array([
+        [0.7, 0.2, 0.1], [0.2, 0.2, 0.6],  # en sentence 0, two units: pooled 0.9 / 0.4 / 0.7 -> negative
+        [0.1, 0.2, 0.7],                    # en sentence 1: positive (labelled negative: a miss)
+        [0.2, 0.6, 0.2],                    # en sentence 2: neutral, leaning neither way
+        [0.1, 0.1, 0.8],                    # es sentence 3: positive, right
+    ])  # fmt: skip
+    dev = pd.DataFrame({"language": ["en", "en", "en", "es"],
+                        "sentiment": ["negative", "negative", "neutral", "positive"]})  # fmt: skip
+    ev = Evidence(np.zeros((5, 13, 1)), np.zeros((4, 13), np.int8), np.array([0, 0, 1, 2, 3]), units,
+                  tuple(f"t{i}" for i in range(13)), "enc")  # fmt: skip
+    model = SimpleNamespace(sentiment=SimpleNamespace(predict=predict))
+
+    got = sentence_sentiment_metrics(model, dev, ev)  # type: ignore[arg-type]
+
+    assert set(got) == {"all", "en", "es"}  # no Portuguese sentence: no row
+    assert got["en"]["accuracy"] == pytest.approx(2 / 3) and got["en"]["negative_precision"] == 1.0
+    assert got["en"]["polarity_accuracy"] == 0.5  # of the two negative sentences, one leans positive
+    assert got["es"]["accuracy"] == 1.0 and got["es"]["negative_precision"] is None  # none called negative
+    assert got["all"]["gold"] == {"negative": 2, "neutral": 1, "positive": 1}
