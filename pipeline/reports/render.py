@@ -183,6 +183,11 @@ def _keyword_context(con: duckdb.DuckDBPyConnection, night: date) -> dict[str, A
     return {"keywords": frame.to_dict("records")}
 
 
+def _stars(value: Any) -> str:
+    """An average rating cell: two decimals (``4.00``, not ``4.0`` beside ``3.943``), blank when unknown."""
+    return "" if value is None or pd.isna(value) else f"{float(value):.2f}"
+
+
 def _day(value: Any) -> str:
     """A date cell: ``2026-11-08`` (DuckDB dates reach pandas as midnight timestamps), blank when unknown."""
     return "" if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
@@ -253,6 +258,7 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
     }
     env = Environment(loader=PackageLoader("pipeline.reports", "templates"), autoescape=select_autoescape())
     env.filters["day"] = _day
+    env.filters["stars"] = _stars
     (out / "index.html").write_text(env.get_template("report.html.j2").render(**context), encoding="utf-8")
     summary = {
         "night": night.isoformat(),

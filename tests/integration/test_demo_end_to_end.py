@@ -279,6 +279,9 @@ def test_product_trust_mart_grades_products_and_adjusts_ring_ratings(demo, con) 
     # a typical reason is counted by its pattern but shown with one review's own numbers
     assert re.search(r"one of \d+ accounts that all reviewed the same \d+ products", html)
     assert "one of n accounts" not in html
+    # average ratings read alike: two decimals everywhere (not 4.0 beside 3.943)
+    assert re.search(r'<td class="num">\d\.\d\d</td>', html)
+    assert not re.search(r'<td class="num">\d\.(\d|\d{3,})</td>', html)
 
 
 def test_survey_responses_load_score_and_add_up_in_the_cx_mart(demo, con) -> None:
