@@ -52,8 +52,8 @@ class IngestResult:
     error: str | None = None
     duration_s: float = 0.0
     validation: dict[str, Any] = field(default_factory=dict)
-    # Loaded, but the hand-off to ``loaded/`` failed after the commit: why. The file stays staged and the
-    # next load hands it over (``finish_hand_offs``).
+    # Loaded, but the hand-off to ``loaded/`` failed after the commit: why (one line per file; ``ingest_file``
+    # adds earlier files still waiting). The file stays staged; the next load hands it over.
     lake_pending: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -196,7 +196,7 @@ def ingest_file(
         if isinstance(exc.__cause__, BatchError):  # the database failed the load: recorded, rolled back
             raise exc.__cause__ from exc
         raise BatchError(f"{path.name}: {type(exc).__name__}: {exc}") from exc
-    result.lake_pending = "; ".join(filter(None, [*waiting, result.lake_pending])) or None
+    result.lake_pending = "\n".join(filter(None, [*waiting, result.lake_pending])) or None
     return result
 
 

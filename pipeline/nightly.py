@@ -344,13 +344,19 @@ def run_night(
             result.seconds[task_id] = result.seconds.get(task_id, 0.0) + time.perf_counter() - started
 
     pending: list[str] = []  # files loaded but not handed to the lake: the next run hands them over
+    with step("load"):  # earlier files whose hand-off was cut off, even on a night with nothing landed
+        con = connect(settings)
+        try:
+            pending.extend(finish_hand_offs(con, settings))
+        finally:
+            con.close()
     for item in list_landing_files(settings, night):
         try:
             with step("load"):
                 summary = ingest_landing_file(settings, night=night, **item)
             result.files.append(summary)
             if summary["lake_pending"]:
-                pending.append(summary["lake_pending"])
+                pending.extend(summary["lake_pending"].splitlines())
             if on_file:
                 on_file(item, summary, None)
         except BatchError as exc:
@@ -388,5 +394,5 @@ def run_night(
             result.lake = lake.publish_loaded(settings)
     except (ReviewPulseError, OSError) as exc:
         pending.append(f"{type(exc).__name__}: {exc}")
-    result.lake_error = "; ".join(pending) or None
+    result.lake_error = "; ".join(dict.fromkeys(pending)) or None  # a file still stuck is named once
     return result

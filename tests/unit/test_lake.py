@@ -186,3 +186,15 @@ def test_publishers_take_turns(two_nights: Settings) -> None:
         assert other.is_alive() and not list(lake.lake_dir(settings).rglob("*.parquet"))
     other.join(timeout=30)
     assert result == [{"2026-11-20": {"reviews": 1, "quarantine": 1}, "2026-11-21": {"reviews": 2}}]
+
+
+def test_a_run_with_nothing_landed_still_hands_over_a_waiting_file(settings: Settings) -> None:
+    _block_loaded(settings)
+    _night(settings, "2026-11-20", ROWS, "cli")
+    stuck = nightly.run_night(settings, "2026-11-21")  # nothing landed; the disk is still broken
+    assert stuck.lake_error and stuck.lake_error.count("handing it to the lake failed") == 1
+
+    lake.loaded_dir(settings).unlink()
+    night = nightly.run_night(settings, "2026-11-22")  # nothing landed again, and the disk is fixed
+    assert night.ok and night.files == []
+    assert night.lake == {"2026-11-20": {"reviews": 1, "quarantine": 1}}
