@@ -78,6 +78,7 @@ def negative_sentences(settings: Settings, per_language: int) -> tuple[pd.DataFr
     from pipeline.scoring.engine import encode
     from pipeline.scoring.service import open_scorer
     from pipeline.themes.apply import sentence_settings
+    from pipeline.themes.emerging import leans_negative
 
     rows = []
     for language, group in _reviews(settings.shared_data_dir).groupby("language", sort=True):
@@ -106,7 +107,7 @@ def negative_sentences(settings: Settings, per_language: int) -> tuple[pd.DataFr
         predicted = scorer.heads.predict(embeddings, sentences["text"].tolist())
     finally:
         scorer.close()
-    negative = np.asarray(predicted["sentiment"]) == "negative"
+    negative = leans_negative(predicted["sentiment"], predicted["p_negative"], predicted["p_positive"])
     return sentences[negative].reset_index(drop=True), embeddings[negative]
 
 

@@ -20,6 +20,7 @@ from pipeline.themes.emerging import (
     discover,
     dispersion,
     expected_count,
+    leans_negative,
     load_previous,
     measure_stability,
     phrases,
@@ -373,19 +374,26 @@ def test_candidates_are_the_untaxonomied_negative_sentences_of_records_rated_thr
         "select 'survey_responses', response_id, content_hash from survey_responses"
     ).fetchall()
     for kind, record_id, content_hash in records:
-        for index, (sentiment, themes) in enumerate([("negative", []), ("negative", ["delivery"]),
-                                                     ("positive", [])]):  # fmt: skip
+        sentences = [
+            ("negative", 0.8, 0.1, []), ("negative", 0.8, 0.1, ["delivery"]), ("positive", 0.1, 0.8, []),
+            ("neutral", 0.4, 0.2, []), ("neutral", 0.2, 0.4, []),
+        ]  # fmt: skip
+        for index, (sentiment, p_negative, p_positive, themes) in enumerate(sentences):
             con.execute(
                 "insert into review_sentences values (?, 'generic_csv', ?, ?, ?, 0, 1, ?, 'en', ?, "
-                "0.5, 0.5, ?, ?, 'k', 'v', ?)",
-                [kind, record_id, content_hash, index, f"{record_id} s{index}", sentiment, themes,
-                 [0.9] * len(themes), NIGHT],
+                "?, ?, ?, ?, 'k', 'v', ?)",
+                [kind, record_id, content_hash, index, f"{record_id} s{index}", sentiment, p_negative,
+                 p_positive, themes, [0.9] * len(themes), NIGHT],
             )  # fmt: skip
     config = EmergingConfig()
     candidates = con.execute(
         sql_text(settings, "core/emerging_candidates"),
         {"night": NIGHT, "days": config.lookback_days, "max_rating": config.max_rating},
     ).df()
-    # one sentence per record: negative, no theme; those of 4-5 star reviews and a CSAT-5 answer are left
-    # out, the unrated answer's stays
-    assert sorted(candidates["text"]) == ["r1 s0", "r3 s0", "s1 s0"]
+    # per record, the sentences without a theme that are negative or neutral leaning negative (s0, s3); those
+    # of 4-5 star reviews and a CSAT-5 answer are left out, the unrated answer's stay
+    assert sorted(candidates["text"]) == ["r1 s0", "r1 s3", "r3 s0", "r3 s3", "s1 s0", "s1 s3"]
+    kept = leans_negative(
+        ["negative", "neutral", "neutral", "positive"], [0.8, 0.4, 0.2, 0.9], [0.1, 0.2, 0.4, 0.0]
+    )
+    assert kept.tolist() == [True, True, False, False]  # the rule the SQL applies
