@@ -107,7 +107,7 @@ def negative_sentences(settings: Settings, per_language: int) -> tuple[pd.DataFr
         predicted = scorer.heads.predict(embeddings, sentences["text"].tolist())
     finally:
         scorer.close()
-    negative = leans_negative(predicted["sentiment"], predicted["p_negative"], predicted["p_positive"])
+    negative = leans_negative(predicted["p_negative"], predicted["p_positive"])
     return sentences[negative].reset_index(drop=True), embeddings[negative]
 
 

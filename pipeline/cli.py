@@ -90,7 +90,7 @@ def ingest(
     ] = None,
 ) -> None:
     """Load one file: validate it, load good rows, quarantine bad rows with reasons."""
-    from pipeline.ingest import ingest_file
+    from pipeline.ingest import finish_hand_offs, ingest_file
     from pipeline.lake import publish_loaded
     from pipeline.nightly import parse_night
     from pipeline.warehouse import connect
@@ -101,12 +101,13 @@ def ingest(
         con = connect(settings)
         try:
             with console.status(f"Ingesting {path.name} ({format}, {kind})…"):
+                lake_problems = finish_hand_offs(con, settings)  # earlier files still waiting for the lake
                 result = ingest_file(con, settings, path, fmt=format, kind=kind, night=the_night)
         finally:
             con.close()
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
-    lake_problems = [result.lake_pending] if result.lake_pending else []
+    lake_problems += [result.lake_pending] if result.lake_pending else []
     try:
         publish_loaded(settings)
     except (ReviewPulseError, OSError) as exc:

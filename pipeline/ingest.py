@@ -52,8 +52,8 @@ class IngestResult:
     error: str | None = None
     duration_s: float = 0.0
     validation: dict[str, Any] = field(default_factory=dict)
-    # Loaded, but the hand-off to ``loaded/`` failed after the commit: why (one line per file; ``ingest_file``
-    # adds earlier files still waiting). The file stays staged; the next load hands it over.
+    # Loaded, but the hand-off to ``loaded/`` failed after the commit: why. The file stays staged; the next
+    # load hands it over (``finish_hand_offs``).
     lake_pending: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -178,13 +178,15 @@ def ingest_file(
     before is skipped before it is read. Raises ``BatchError`` when the file cannot be used or its load
     fails (both recorded in ``ingest_runs``; the load rolled back), and for any other error on the way
     (there is no task retry here to hand the raw error to); nothing of the file stays staged unless it
-    loaded. ``lake_pending`` also names earlier files still waiting for their hand-off to the lake.
+    loaded. Earlier files still waiting for the lake are the caller's (``finish_hand_offs``).
     """
     path, the_night = Path(path), night.isoformat()
-    waiting = finish_hand_offs(con, settings)  # earlier files whose hand-off to the lake was cut off
     _, result = _identify(kind, fmt, path, night)
+    folder = _staging_folder(settings, the_night, result.run_id)
     try:
-        if not _skip_if_loaded(con, result):
+        if _skip_if_loaded(con, result):  # as load_staged: a copy of these bytes may still wait for the lake
+            result.lake_pending = _finish_hand_off(con, settings, folder)
+        else:
             validate_staged(stage_file(settings, kind=kind, source=fmt, path=str(path), night=the_night))
             result = load_staged(con, settings, kind=kind, source=fmt, path=str(path), night=the_night)
     except ReviewPulseError:
@@ -192,11 +194,10 @@ def ingest_file(
     except Exception as exc:
         with contextlib.suppress(Exception):  # a file that loaded keeps its staged rows for the lake
             if _previous_success(con, result.run_id) is None:
-                _unstage(_staging_folder(settings, the_night, result.run_id))
+                _unstage(folder)
         if isinstance(exc.__cause__, BatchError):  # the database failed the load: recorded, rolled back
             raise exc.__cause__ from exc
         raise BatchError(f"{path.name}: {type(exc).__name__}: {exc}") from exc
-    result.lake_pending = "\n".join(filter(None, [*waiting, result.lake_pending])) or None
     return result
 
 
@@ -480,7 +481,7 @@ def finish_hand_offs(con: duckdb.DuckDBPyConnection, settings: Settings) -> list
     A staged file counts as loaded when ``ingest_runs`` records its run id as succeeded on the same night;
     one already waiting under ``loaded/`` or published is left alone (a rerun of a night stages its files
     again; ``load_staged`` skips and removes them), so nothing reaches the lake twice. The writers call this
-    before they load (``load_sources``, ``ingest_file``).
+    before they load (``load_sources``, ``nightly.load_landed``, ``reviewpulse ingest``).
     """
     pending = []
     for meta_path in sorted((settings.home / "staging").glob("*/*/meta.json")):

@@ -90,6 +90,37 @@ def ingest_landing_file(
         con.close()
 
 
+def load_landed(
+    settings: Settings,
+    night: str,
+    *,
+    on_file: Callable[[dict[str, str], dict[str, Any] | None, str | None], None] | None = None,
+) -> dict[str, Any]:
+    """Without Airflow: hand over files still waiting for the lake (even on a night with nothing landed),
+    then ingest every landed file in this process. Returns ``{"files": [summary, ...], "failures": ["path:
+    error", ...], "lake_pending": ["file: error", ...]}``, as ``load_sources`` does for the DAG."""
+    out: dict[str, Any] = {"files": [], "failures": [], "lake_pending": []}
+    con = connect(settings)
+    try:
+        out["lake_pending"].extend(finish_hand_offs(con, settings))
+    finally:
+        con.close()
+    for item in list_landing_files(settings, night):
+        try:
+            summary = ingest_landing_file(settings, night=night, **item)
+        except BatchError as exc:
+            out["failures"].append(f"{item['path']}: {exc}")
+            if on_file:
+                on_file(item, None, str(exc))
+            continue
+        out["files"].append(summary)
+        if summary["lake_pending"]:
+            out["lake_pending"].append(summary["lake_pending"])
+        if on_file:
+            on_file(item, summary, None)
+    return out
+
+
 def list_sources(settings: Settings, night: str) -> list[dict[str, Any]]:
     """The night's landing files grouped per source: ``{kind, source, paths}`` dicts, sorted."""
     grouped: dict[tuple[str, str], list[str]] = {}
@@ -341,28 +372,11 @@ def run_night(
         try:
             yield
         finally:
-            result.seconds[task_id] = result.seconds.get(task_id, 0.0) + time.perf_counter() - started
+            result.seconds[task_id] = time.perf_counter() - started
 
-    pending: list[str] = []  # files loaded but not handed to the lake: the next run hands them over
-    with step("load"):  # earlier files whose hand-off was cut off, even on a night with nothing landed
-        con = connect(settings)
-        try:
-            pending.extend(finish_hand_offs(con, settings))
-        finally:
-            con.close()
-    for item in list_landing_files(settings, night):
-        try:
-            with step("load"):
-                summary = ingest_landing_file(settings, night=night, **item)
-            result.files.append(summary)
-            if summary["lake_pending"]:
-                pending.extend(summary["lake_pending"].splitlines())
-            if on_file:
-                on_file(item, summary, None)
-        except BatchError as exc:
-            result.failures.append(f"{item['path']}: {exc}")
-            if on_file:
-                on_file(item, None, str(exc))
+    with step("load"):
+        loaded = load_landed(settings, night, on_file=on_file)
+    result.files, result.failures, pending = loaded["files"], loaded["failures"], loaded["lake_pending"]
     with step("plan_scoring"):
         plan = plan_scoring(settings, night)
     if plan:
@@ -394,5 +408,5 @@ def run_night(
             result.lake = lake.publish_loaded(settings)
     except (ReviewPulseError, OSError) as exc:
         pending.append(f"{type(exc).__name__}: {exc}")
-    result.lake_error = "; ".join(dict.fromkeys(pending)) or None  # a file still stuck is named once
+    result.lake_error = "; ".join(pending) or None
     return result

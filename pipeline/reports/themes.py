@@ -3,6 +3,7 @@ CSAT impact and emerging themes. Reads only the marts and the warehouse; every q
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -41,9 +42,13 @@ def _quotes(con: duckdb.DuckDBPyConnection, night: date, dimension: str, value: 
         """,
         {"theme": theme, "start": week_start, "night": night, **({"value": value} if column else {})},
     ).fetchall()
-    # and once more after redaction, which can make two sentences read alike (an order number, a name)
-    quotes = dict.fromkeys(redact(text, language)[:QUOTE_CHARS] for text, language in rows)
-    return list(quotes)[:QUOTES_PER_THEME]
+    return _distinct_quotes(rows)
+
+
+def _distinct_quotes(rows: Iterable[tuple[str, str | None]], n: int = QUOTES_PER_THEME) -> list[str]:
+    """Up to ``n`` redacted, cut quotes of ``(text, language)`` rows, each once: redaction can make two
+    sentences read alike (an order number, a name)."""
+    return list(dict.fromkeys(redact(text, language)[:QUOTE_CHARS] for text, language in rows))[:n]
 
 
 def _rising(con: duckdb.DuckDBPyConnection, trends: pd.DataFrame, night: date) -> list[dict[str, Any]]:
@@ -122,8 +127,6 @@ def _emerging(con: duckdb.DuckDBPyConnection, night: date) -> list[dict[str, Any
     for record in frame.to_dict("records"):
         row = {str(k): v for k, v in record.items()}
         stored = row.get("examples")
-        examples = list(
-            dict.fromkeys(redact(str(e))[:QUOTE_CHARS] for e in (stored if stored is not None else []))
-        )
-        out.append({**row, "examples": examples[:2]})
+        examples = _distinct_quotes((str(e), None) for e in (stored if stored is not None else []))
+        out.append({**row, "examples": examples})
     return out

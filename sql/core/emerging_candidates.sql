@@ -1,6 +1,6 @@
 -- Negative sentences no taxonomy theme covers, from texts dated in the $days days up to the night: where new
--- problems show up. Negative here also takes a neutral sentence that leans negative (p_negative >
--- p_positive; pipeline.themes.emerging.leans_negative says why). Ids are stable across nights (a sentence
+-- problems show up. Negative here is what the sentence head leans negative on (p_negative > p_positive:
+-- called negative, or neutral but leaning negative; pipeline.themes.emerging.leans_negative says why). Ids are stable across nights (a sentence
 -- is its record, content and position). Records rated above $max_rating (a 4-5 star review or a CSAT
 -- answer of 4-5) are left out: their "negative" sentences without a theme are mostly praise the sentence
 -- sentiment head misread ("Repetiré con esta tienda.", "Arrived in just 2 days, faster than promised.").
@@ -18,13 +18,7 @@ with sentences as (
         record_dimensions.seller_id
     from review_sentences
     join record_dimensions using (kind, source, record_id, content_hash)
-    where (
-            review_sentences.sentiment = 'negative'
-            or (
-                review_sentences.sentiment = 'neutral'
-                and review_sentences.p_negative > review_sentences.p_positive
-            )
-        )
+    where review_sentences.p_negative > review_sentences.p_positive
         and len(review_sentences.themes) = 0
         and coalesce(record_dimensions.rating <= $max_rating, true)
         and record_dimensions.first_seen <= $night

@@ -20,8 +20,7 @@ def _night(settings: Settings, night: str, rows: str, path: str = "dag") -> dict
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "reviews.csv").write_text(HEADER + rows, encoding="utf-8")
     if path == "cli":
-        files = nightly.list_landing_files(settings, night)
-        return {"files": [nightly.ingest_landing_file(settings, night=night, **item) for item in files]}
+        return nightly.load_landed(settings, night)
     sources = nightly.list_sources(settings, night)
     for source in sources:
         nightly.validate_source(nightly.ingest_source(settings, source, night))
