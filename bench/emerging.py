@@ -8,9 +8,10 @@ the theme sentence adapter, cached in the scorer's embedding store), kept
 where the sentiment head calls the sentence negative. Each review gets a synthetic day 1-35 from a hash of
 its id; every method then runs twice, on days 1-28 (night 28) and on days 8-35 (night 35, with the
 first run's clusters as the previous run), and is measured on the sentences of days 8-28 that both runs
-see:
+see. Generic verdicts ("Disappointed.", fewer than ``min_content_words`` content words) are left out
+by discovery for every method, and the bench prints how many there were:
 
-* **unclustered**: the share of each run's sentences that get no cluster (HDBSCAN's outliers).
+* **unclustered**: the share of each run's other sentences that get no cluster (HDBSCAN's outliers).
 * **same id**: the share of the overlap whose stable id is the same in both runs (an unclustered
   sentence never counts as kept). Every method gets the same id matching (Hungarian on centroid
   cosine), so the differences come from the clustering.
@@ -42,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.settings import Settings
-from pipeline.themes.emerging import Clusterer, EmergingConfig, discover, measure_stability
+from pipeline.themes.emerging import Clusterer, EmergingConfig, content_words, discover, measure_stability
 
 SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 BASE = date(2026, 10, 1)  # day 1 of the synthetic 35 days
@@ -179,7 +180,9 @@ def main() -> None:
     args = parser.parse_args()
     sentences, embeddings = negative_sentences(Settings.from_env(), args.per_language)
     counts = sentences["language"].value_counts().sort_index().to_dict()
-    print(f"{len(sentences)} negative sentences {counts}; windows: days 1-28 -> 8-35 (and 2-29)")
+    generic = int((sentences["text"].map(content_words) < EmergingConfig().min_content_words).sum())
+    print(f"{len(sentences)} negative sentences {counts}, of which {generic} generic verdicts that discovery "
+          "leaves out (fewer than min_content_words); windows: days 1-28 -> 8-35 (and 2-29)")  # fmt: skip
     print(_markdown(compare(sentences, embeddings)))
     flagged, total = false_alarms(sentences, embeddings)
     print(

@@ -291,4 +291,5 @@ def update_emerging(settings: Settings, night: date | str, *, scorer: Any = None
     return {
         "sentences": len(candidates), "clusters": len(result.clusters), "new": statuses.count("new"),
         "rising": statuses.count("rising"), "unclustered_share": round(result.unclustered_share, 4),
+        "generic": result.generic,
     }  # fmt: skip

@@ -4,6 +4,8 @@ cluster with its distinctive phrases, keep cluster ids from night to night and f
 One night is one call of :func:`discover` over a window of sentences (the caller picks it, typically the
 last four weeks up to the night) and their encoder embeddings:
 
+0. **Generic verdicts out**: sentences with fewer than ``min_content_words`` words outside the stopwords
+   and negators ("Disappointed.", "No lo recomiendo.") name no touchpoint; they are counted, not clustered.
 1. **Cluster** (:func:`cluster_labels`): rows in ``sentence_id`` order, embeddings L2-normalised and
    centred on the window's mean (e5 puts any two sentences at cosine 0.75-0.95; centring spreads them
    out). Ward agglomerative clustering cut at ``distance_threshold`` (scaled with the square root of the
@@ -92,6 +94,10 @@ class EmergingConfig:
     weeks: int = 4
     # previous clusters last seen up to this many days before the night can be matched
     lookback_days: int = 28
+    # sentences with fewer content words (not stopwords or negators) are generic verdicts that name no
+    # touchpoint ("Disappointed.", "No lo recomiendo.", "Could be better."): they are left out, else they
+    # fill the emerging table (on the 7-night demo, 569 of 906 candidates)
+    min_content_words: int = 2
     # candidates come from records rated at most this (1-5 stars or CSAT; unrated records always): in 4-5
     # star records, negative sentences no theme covers were mostly misread praise (see the SQL)
     max_rating: int = 3
@@ -143,6 +149,7 @@ class EmergingResult:
     night: date
     clusters: list[Cluster]  # new and rising first, then by size
     assignments: pd.DataFrame  # sentence_id, cluster_id (None = unclustered), similarity; by sentence_id
+    generic: int = 0  # candidates left out as generic verdicts (``EmergingConfig.min_content_words``)
 
     @property
     def unclustered_share(self) -> float:
@@ -276,11 +283,21 @@ def _stop_and_negators() -> tuple[frozenset[str], frozenset[str]]:
     return stop, negators
 
 
+def _tokens(text: str) -> list[str]:
+    return TOKEN.findall(text.lower().replace("\u2019", "'"))
+
+
+def content_words(text: str) -> int:
+    """How many of a sentence's words are neither stopwords nor negators (the keyword miner's lists)."""
+    stop, negators = _stop_and_negators()
+    return sum(1 for t in _tokens(text) if t not in stop and t not in negators)
+
+
 def phrases(text: str) -> list[str]:
     """The 1-3-grams of a sentence that can label a theme: no stopword or negator at either end, except
     that a negator may lead ("not working", "no funciona", "não recomendo")."""
     stop, negators = _stop_and_negators()
-    tokens = TOKEN.findall(text.lower().replace("\u2019", "'"))
+    tokens = _tokens(text)
     out = [t for t in tokens if t not in stop and t not in negators]
     for n in (2, 3):
         for i in range(len(tokens) - n + 1):
@@ -487,10 +504,14 @@ def discover(
         clusterer: replaces :func:`cluster_labels` (the benchmark plugs HDBSCAN in here); it gets
             the unit embeddings in sentence-id order and the ids, and returns labels (-1 unclustered).
     Returns:
-        The clusters with stable ids, labels, examples and flags, and each sentence's cluster.
+        The clusters with stable ids, labels, examples and flags, and each sentence's cluster; generic
+        verdicts (under ``config.min_content_words``) are counted in ``generic`` and take no part.
     """
     config = config or EmergingConfig()
     _check(sentences, embeddings, night)
+    specific = sentences["text"].astype(str).map(content_words).to_numpy() >= config.min_content_words
+    generic = int((~specific).sum())
+    sentences, embeddings = sentences[specific], np.asarray(embeddings)[specific]
     order = np.argsort(sentences["sentence_id"].astype(str).to_numpy(), kind="stable")
     frame = sentences.iloc[order].reset_index(drop=True)
     ids = frame["sentence_id"].astype(str).tolist()
@@ -557,7 +578,7 @@ def discover(
     rank = {s: i for i, s in enumerate(STATUSES)}
     clusters.sort(key=lambda cl: (rank[cl.status] > 1, -cl.size, cl.cluster_id))
     assignments = pd.DataFrame({"sentence_id": ids, "cluster_id": cluster_of, "similarity": similarity})
-    return EmergingResult(night=night, clusters=clusters, assignments=assignments)
+    return EmergingResult(night=night, clusters=clusters, assignments=assignments, generic=generic)
 
 
 # --- persistence ------------------------------------------------------------------------------------------

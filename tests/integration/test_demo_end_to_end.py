@@ -366,6 +366,14 @@ def test_every_text_has_themed_sentences_under_one_model_version(demo, con) -> N
     assert missing == 0 and versions == 1 and catalog == 13 and spike_sentences > 0
 
 
+def test_emerging_themes_are_not_generic_verdicts(demo, con) -> None:
+    from pipeline.themes.emerging import EmergingConfig, content_words
+
+    examples = [e for (row,) in con.execute("select examples from emerging_clusters").fetchall() for e in row]
+    # the demo writes many "Disappointed." / "No lo recomiendo.": they once made most of the table
+    assert examples and min(map(content_words, examples)) >= EmergingConfig().min_content_words
+
+
 def test_editing_the_taxonomy_reapplies_themes_to_history(demo, tmp_path: Path) -> None:
     import shutil
     from dataclasses import replace

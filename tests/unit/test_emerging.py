@@ -90,11 +90,27 @@ def test_planted_themes_are_recovered_with_few_unclustered() -> None:
 def test_a_stray_sentence_stays_unclustered_rather_than_forced_into_a_theme() -> None:
     frame, vectors = blobs(THEMES)
     stray = pd.DataFrame([{"sentence_id": "stray", "review_id": "stray", "day": NIGHT, "language": "en",
-                           "text": "the lid", "truth": "stray"}])  # fmt: skip
+                           "text": "the lid cracked", "truth": "stray"}])  # fmt: skip
     stray_vector = (3 * COMMON - 2.0 * np.stack([_unit(w) for w in THEMES]).sum(axis=0))[None, :]
     result = discover(pd.concat([frame, stray]), np.vstack([vectors, stray_vector]), None, NIGHT)
     assert pd.isna(_ids(result)["stray"])
     assert result.unclustered_share == pytest.approx(1 / (len(frame) + 1))
+
+
+def test_generic_verdicts_are_counted_and_left_out_however_tightly_they_cluster() -> None:
+    frame, vectors = blobs(THEMES)
+    verdicts = ("Disappointed.", "No lo recomiendo.", "Could be better.", "Não recomendo!")
+    generic = pd.DataFrame([{"sentence_id": f"verdict-{i}", "review_id": f"verdict-{i}", "day": NIGHT,
+                             "language": "en", "text": verdicts[i % 4], "truth": "verdict"}
+                            for i in range(12)])  # fmt: skip
+    generic_vectors = np.stack([3 * COMMON + _unit("verdict")] * len(generic))
+    both, both_vectors = pd.concat([frame, generic]), np.vstack([vectors, generic_vectors])
+    result = discover(both, both_vectors, None, NIGHT)
+    assert result.generic == len(generic)
+    assert len(result.clusters) == 4 and not result.assignments["sentence_id"].str.startswith("verdict").any()
+    # the rule is a setting: at 0 content words they form their own theme
+    kept = discover(both, both_vectors, None, NIGHT, EmergingConfig(min_content_words=0))
+    assert kept.generic == 0 and len(kept.clusters) == 5
 
 
 def test_ctfidf_label_is_the_planted_distinctive_word() -> None:
@@ -336,7 +352,9 @@ def test_unclustered_sentences_are_stored_with_null_cluster_and_similarity(
     con: duckdb.DuckDBPyConnection, settings: Settings
 ) -> None:
     frame, vectors = blobs(THEMES)
-    stray = pd.DataFrame([{"sentence_id": "stray", "day": NIGHT, "language": "en", "text": "the lid"}])
+    stray = pd.DataFrame(
+        [{"sentence_id": "stray", "day": NIGHT, "language": "en", "text": "the lid cracked"}]
+    )
     stray_vector = (3 * COMMON - 2.0 * np.stack([_unit(w) for w in THEMES]).sum(axis=0))[None, :]
     save_run(
         con, discover(pd.concat([frame, stray]), np.vstack([vectors, stray_vector]), None, NIGHT), settings
