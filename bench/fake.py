@@ -59,6 +59,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -70,8 +71,15 @@ from pipeline.fake.dense import block_membership, find_dense_blocks
 from pipeline.fake.signals import FakeConfig
 from pipeline.settings import Settings
 
-NIGHTLY = FakeConfig.load(Settings.from_env().fake_signals_path)
-WINDOW_DAYS = int(NIGHTLY.thresholds["dense_window_days"])
+
+@cache
+def nightly_thresholds() -> dict[str, float]:
+    """signals.yaml's thresholds, as the nightly job reads them (read on first use, not at import)."""
+    return dict(FakeConfig.load(Settings.from_env().fake_signals_path).thresholds)
+
+
+def window_days() -> int:
+    return int(nightly_thresholds()["dense_window_days"])
 
 
 @dataclass
@@ -118,13 +126,14 @@ def demo_graphs(reviews: pd.DataFrame, ring: set[str]) -> list[Graph]:
     truth = reviews["review_id"].isin(ring).to_numpy().astype(int)
     reviewer = reviews["reviewer_key"].to_numpy(dtype=object)
     days = (pd.to_datetime(reviews["review_date"]) - pd.Timestamp("2000-01-01")).dt.days
-    bucket = "@" + (days // WINDOW_DAYS).astype(str)
+    window = window_days()
+    bucket = "@" + (days // window).astype(str)
     bucketed = (reviews["product_id"] + bucket).to_numpy(dtype=object)
     windowed = (reviews["reviewer_key"] + bucket).to_numpy(dtype=object)
     return [
         Graph("demo r x p", reviewer, reviews["product_id"].to_numpy(dtype=object), truth),
-        Graph(f"demo r x p@{WINDOW_DAYS}d", reviewer, bucketed, truth),
-        Graph(f"demo r@{WINDOW_DAYS}d x p@{WINDOW_DAYS}d", windowed, bucketed, truth),
+        Graph(f"demo r x p@{window}d", reviewer, bucketed, truth),
+        Graph(f"demo r@{window}d x p@{window}d", windowed, bucketed, truth),
     ]
 
 
@@ -183,8 +192,8 @@ def run_ours(graph: Graph, blocks: int, unfiltered: bool) -> Outcome:
             graph.reviewer,
             graph.column,
             max_blocks=blocks,
-            min_relative_density=NIGHTLY.thresholds["dense_min_relative_density"],
-            min_fill=NIGHTLY.thresholds["dense_min_fill"],
+            min_relative_density=nightly_thresholds()["dense_min_relative_density"],
+            min_fill=nightly_thresholds()["dense_min_fill"],
         )
     members = block_membership(found, graph.reviewer, graph.column)
     density = {i: b.relative_density for i, b in enumerate(found)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -201,20 +202,19 @@ def report(
     that night, then the HTML page with its CSV and Parquet exports in reports/<date>/. Loads and scores
     nothing (`reviewpulse run` does both and writes the report); for an old night it shows each text's
     current sentences and themes, and the marts are then rebuilt as of the night they held."""
-    from pipeline.nightly import loaded_nights, parse_night, report_night
+    from pipeline.nightly import parse_night, report_night
 
     settings = Settings.from_env()
     try:
         night = parse_night(date_).isoformat()
-        nights = loaded_nights(settings)
         with console.status(f"Report for {night}: marts, keywords, page…"):
-            folder = report_night(settings, night)
+            result = report_night(settings, night)
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
-    if not nights or nights[0] > night:
+    if not result.loaded_by_night:
         err.print(f"[yellow]Nothing was loaded by {night}[/]: the report is empty (`reviewpulse status` "
                   "shows what the warehouse holds).", soft_wrap=True)  # fmt: skip
-    console.print(f"Report: [bold]{folder}/index.html[/]", soft_wrap=True)
+    console.print(f"Report: [bold]{result.folder}/index.html[/]", soft_wrap=True)
 
 
 @app.command()
@@ -501,6 +501,7 @@ class TrainModel(StrEnum):
     fake_signals = "fake-signals"
     themes = "themes"
     sentence_adapter = "sentence-adapter"
+    sentence_sentiment = "sentence-sentiment"
 
 
 @app.command()
@@ -518,7 +519,9 @@ def train(
             "probabilities are signals), the theme model (per-theme heads fitted on the labelled training "
             "set, combiner on the dev set's tune split; --out is the combiner.json to write), or the "
             "theme model's sentence adapter (LoRA fine-tuned on the theme labels, minutes on a CPU; "
-            "retrain the sentence sentiment head and the theme model after it).",
+            "retrain the sentence sentiment head and the theme model after it), or the theme model's "
+            "sentence sentiment head (the sentiment and star heads on the sentence adapter; retrain the "
+            "theme model after it).",
         ),
     ] = TrainModel.sentiment_stars,
     pack: Annotated[
@@ -548,17 +551,29 @@ def train(
     if model is TrainModel.sentence_adapter:
         _train_sentence_adapter(out)
         return
-    from pipeline.scoring.model_card import write_model_card
     from pipeline.scoring.train import DEFAULT_MODEL_DIR
-    from pipeline.scoring.train import train as train_heads
 
     settings = Settings.from_env()
+    if model is TrainModel.sentence_sentiment:
+        from pipeline.themes.apply import SENTENCE_SENTIMENT, sentence_adapter
+
+        # the sentence encoder: the theme model's own adapter (the review adapter left out)
+        settings = replace(settings, encoder_adapter=sentence_adapter(settings))
+        _train_sentiment_stars(settings, out or settings.themes_dir / SENTENCE_SENTIMENT)
+        console.print("Retrain the theme model next: `reviewpulse train --model themes`.")
+        return
+    _train_sentiment_stars(settings, out or DEFAULT_MODEL_DIR)
+
+
+def _train_sentiment_stars(settings: Settings, out: Path) -> None:
+    """``train`` of the sentiment and star heads (``--model sentiment-stars`` or ``sentence-sentiment``)."""
+    from pipeline.scoring.model_card import write_model_card
+    from pipeline.scoring.train import train as train_heads
+
     try:
         with _progress() as progress:
             task = progress.add_task("Encoding the training mixture", total=None)
-            result = train_heads(
-                settings, out or DEFAULT_MODEL_DIR, progress=lambda n: progress.advance(task, n)
-            )
+            result = train_heads(settings, out, progress=lambda n: progress.advance(task, n))
         card = write_model_card(result.folder)
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
@@ -582,9 +597,8 @@ def _train_sentence_adapter(out: Path | None) -> None:
         raise _fail(str(exc)) from None
     console.print(
         f"Sentence adapter written to [bold]{result['path']}[/] ({result['rows']['train']} training rows). "
-        "Retrain the sentence sentiment head (`reviewpulse train --out models/themes/sentence-sentiment`, "
-        "with REVIEWPULSE_ENCODER_ADAPTER set to the adapter) and then the theme model "
-        "(`reviewpulse train --model themes`).",
+        "Retrain the sentence sentiment head (`reviewpulse train --model sentence-sentiment`) and then "
+        "the theme model (`reviewpulse train --model themes`).",
         soft_wrap=True,
     )
 

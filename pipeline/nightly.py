@@ -266,9 +266,15 @@ def build_keywords(settings: Settings, night: str) -> int:
         con.close()
 
 
-def report_night(settings: Settings, night: str) -> str:
-    """``reviewpulse report``: rebuild the marts and keywords as of ``night`` and write its report; returns
-    the report folder. Loads and scores nothing, so an old night's report shows each text's current
+@dataclass(frozen=True)
+class ReportResult:
+    folder: str  # reports/<night>/
+    loaded_by_night: bool  # whether any file had loaded by the night (else the report is empty)
+
+
+def report_night(settings: Settings, night: str) -> ReportResult:
+    """``reviewpulse report``: rebuild the marts and keywords as of ``night`` and write its report. Loads
+    and scores nothing, so an old night's report shows each text's current
     sentences and themes, not those it had that night. For a night before the one the marts were built
     for (the keywords' night, else the latest night that loaded a file), the marts and keywords are rebuilt
     as of that later night afterwards, so the tables (and ``reviewpulse keywords``) do not go back in time."""
@@ -288,7 +294,7 @@ def report_night(settings: Settings, night: str) -> str:
     if held is not None and held > night:
         build_marts(settings, held)
         build_keywords(settings, held)
-    return folder
+    return ReportResult(folder=folder, loaded_by_night=bool(loaded) and loaded[0] <= night)
 
 
 def loaded_nights(settings: Settings) -> list[str]:
