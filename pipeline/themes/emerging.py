@@ -21,8 +21,8 @@ last four weeks up to the night) and their encoder embeddings:
    derived from the night and its member sentence ids (so a rerun of the night gives it again).
 3. **Labels**: class-based TF-IDF (BERTopic's c-TF-IDF) over 1-3-grams with the keyword miner's en/es/pt
    stopwords (YAKE's lists; negations may lead a phrase: "no funciona", "not working"), a phrase
-   counting only when at least two of the cluster's sentences use it; plus the three sentences closest
-   to the centroid.
+   counting only when at least two of the cluster's sentences use it (when none is shared, the best
+   phrases of single sentences); plus the three sentences closest to the centroid.
 4. **Flags** (:func:`trend`): distinct reviews (sentences when there is no ``review_id``) per week
    ending on the night; ``new`` when the id was minted this night, else ``rising`` / ``fading`` /
    ``steady`` by a quasi-Poisson test of this week's count against what the cluster's earlier weeks
@@ -338,11 +338,12 @@ def ctfidf(
 def _top_terms(
     scores: np.ndarray, doc_freq: np.ndarray, vocab: list[str], size: int, top: int
 ) -> tuple[str, ...]:
-    """The best-scoring phrases used by two or more sentences, skipping parts of phrases already taken."""
-    need = min(2, size)
-    order = sorted(
-        (i for i in np.flatnonzero(scores > 0) if doc_freq[i] >= need), key=lambda i: (-scores[i], vocab[i])
-    )
+    """The best-scoring phrases used by two or more sentences, skipping parts of phrases already taken; when
+    no phrase is shared (a cluster held together by meaning across words or languages: "devolução",
+    "devolver", "refund"), the best-scoring phrases of single sentences, so no theme goes without a label."""
+    candidates = np.flatnonzero(scores > 0)
+    shared = [i for i in candidates if doc_freq[i] >= min(2, size)]
+    order = sorted(shared or candidates, key=lambda i: (-scores[i], vocab[i]))
     picked: list[str] = []
     for i in order:
         term = vocab[i]

@@ -113,6 +113,20 @@ def test_generic_verdicts_are_counted_and_left_out_however_tightly_they_cluster(
     assert kept.generic == 0 and len(kept.clusters) == 5
 
 
+def test_a_theme_whose_sentences_share_no_phrase_is_labelled_by_its_best_single_sentence_phrases() -> None:
+    frame, vectors = blobs(THEMES)
+    texts = ("devolução demorou semanas", "reembolso nunca chegou", "refund took forever",
+             "estorno atrasado demais", "dinero tardó meses", "money back delayed")  # fmt: skip
+    refunds = pd.DataFrame([{"sentence_id": f"r-{i}", "review_id": f"r-{i}", "day": NIGHT, "language": "pt",
+                             "text": text, "truth": "refund"} for i, text in enumerate(texts)])  # fmt: skip
+    noise = np.random.default_rng(3).normal(size=(len(texts), DIM)) / np.sqrt(DIM)
+    refund_vectors = 3 * COMMON + _unit("refund words") + 0.35 * noise
+    result = discover(pd.concat([frame, refunds]), np.vstack([vectors, refund_vectors]), None, NIGHT)
+    (cluster,) = [c for c in result.clusters if set(c.example_ids) <= set(refunds["sentence_id"])]
+    assert cluster.size == len(texts) and cluster.label
+    assert all(sum(term in text for text in texts) == 1 for term in cluster.terms)
+
+
 def test_ctfidf_label_is_the_planted_distinctive_word() -> None:
     frame, vectors = blobs(THEMES)
     result = discover(frame, vectors, None, NIGHT)
