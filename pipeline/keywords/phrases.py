@@ -21,9 +21,11 @@ conjunction (:data:`CONJUNCTIONS`) only to join two single words that stand alon
 right before or after: "buena calidad y buen precio" gives no "calidad y buen"). So "the battery"
 (starts with a stopword), "battery is" (ends with one), "is the" (stopwords only), "not the" and
 "sound quality and battery" (two phrases side by side) are out, and "no funciona", "battery life",
-"shipping was fast", "fast and easy" and "5 stars" are in. In English a phrase may start with an
-auxiliary right before a negator (:data:`AUXILIARIES`): "does not work" is a candidate and "not work"
-after "does" is not.
+"shipping was fast", "fast and easy" and "5 stars" are in. A 5-word run with a content word right
+before or after it is out (the cap cut a longer phrase: "free shipping was a nice" in "free shipping was
+a nice bonus"); its shorter parts ("free shipping", "nice bonus") are in. In English a phrase may start
+with an auxiliary right before a negator (:data:`AUXILIARIES`): "does not work" is a candidate and "not
+work" after "does" is not.
 
 **Near-duplicate key.** Two candidates are the same phrase when their *keys* are equal: the set of
 their content words and negators, accents stripped and Snowball-stemmed (``snowballstemmer``), with
@@ -182,7 +184,12 @@ def _clause_candidates(
                 last = min(i + 3, n)  # only "word and word", with no content word right beside it
             elif classes[j] == CONTENT:
                 has_letters = has_letters or bool(_LETTER.search(words[j]))
-                if has_letters:
+                # a run the length cap cut inside a phrase is no candidate: "free shipping was a nice"
+                # (bonus) or "shipping was a nice bonus" (free): its shorter parts are
+                cut = j - i + 1 == MAX_WORDS and (
+                    (j + 1 < n and classes[j + 1] == CONTENT) or (i > 0 and classes[i - 1] == CONTENT)
+                )
+                if has_letters and not cut:
                     yield " ".join(words[i : j + 1])
             j += 1
 

@@ -32,7 +32,7 @@ from pipeline.keywords import (
 )
 from pipeline.keywords.exports import safe_name
 from pipeline.keywords.mart import Period
-from pipeline.keywords.phrases import NEG, STOP, candidates, phrase_key, stopwords, word_class
+from pipeline.keywords.phrases import CONTENT, NEG, STOP, candidates, phrase_key, stopwords, word_class
 from pipeline.keywords.scoring import log_odds_z, mmr, novelty
 from pipeline.settings import Settings
 from pipeline.warehouse import connect
@@ -109,6 +109,14 @@ def test_candidates_stay_inside_a_clause_and_keep_negation() -> None:
     assert not any(p.split()[0] == "pra" for p in pt)  # informal "pra" is a stopword
 
 
+def test_a_five_word_run_cut_inside_a_longer_phrase_is_no_candidate() -> None:
+    found = candidates(["Free shipping was a nice bonus."], "en")
+    assert "free shipping was a nice" not in found and "shipping was a nice bonus" not in found
+    assert {"free shipping", "nice bonus", "shipping was a nice"} <= found
+    whole = candidates(["Shipping was a nice bonus."], "en")  # five words that are the whole phrase
+    assert "shipping was a nice bonus" in whole
+
+
 def test_review_words_that_news_stopword_lists_drop_are_kept() -> None:
     assert {"buena calidad", "muy buena calidad"} & candidates(["Muy buena calidad"], "es") == {
         "buena calidad"
@@ -129,6 +137,12 @@ def test_every_candidate_starts_and_ends_on_a_content_word(words: list[str]) -> 
         assert word_class(tokens[0], "en") != STOP or word_class(tokens[1], "en") == NEG
         assert word_class(tokens[-1], "en") not in (STOP, NEG)
         assert any(word_class(t, "en") not in (STOP, NEG) and not t.isdigit() for t in tokens)
+        if len(tokens) == 5:  # some occurrence the cap did not cut inside a run of words
+            starts = [i for i in range(len(words) - 4) if " ".join(words[i : i + 5]) == phrase]
+            assert any(
+                all(word_class(words[k], "en") != CONTENT for k in (i - 1, i + 5) if 0 <= k < len(words))
+                for i in starts
+            )
 
 
 def test_stopword_lists_come_from_yake_for_each_language() -> None:
