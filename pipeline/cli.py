@@ -20,6 +20,7 @@ app = typer.Typer(
     help="ReviewPulse: ingest, validate and report product reviews and seller feedback.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
 console = Console()
@@ -198,10 +199,12 @@ def run_cmd(
 def report(
     date_: Annotated[str, typer.Option("--date", help="The night to report on (YYYY-MM-DD).")],
 ) -> None:
-    """Write the report for one night from the warehouse as it stands: the marts and keywords rebuilt as of
-    that night, then the HTML page with its CSV and Parquet exports in reports/<date>/. Loads and scores
-    nothing (`reviewpulse run` does both and writes the report); for an old night it shows each text's
-    current sentences and themes, and the marts are then rebuilt as of the night they held."""
+    """Write one night's report from the warehouse as it stands, loading and scoring nothing.
+
+    The marts and keywords are rebuilt as of that night, then the HTML page with its CSV and Parquet
+    exports goes to reports/DATE/ (`reviewpulse run` loads, scores and writes the report). For an old
+    night it shows each text's current sentences and themes, and the marts are then rebuilt as of the
+    night they held."""
     from pipeline.nightly import parse_night, report_night
 
     settings = Settings.from_env()
@@ -511,18 +514,7 @@ def train(
     ] = None,
     model: Annotated[
         TrainModel,
-        typer.Option(
-            "--model",
-            help="Which model: sentiment and stars, the encoder's LoRA adapter (fine-tuned on the "
-            "sentiment, star and fake-text data; wants a GPU; retrain every head after it), the fake-text "
-            "detectors, the fake-signal weights (fitted on Yelp NYC; run after fake-text, whose "
-            "probabilities are signals), the theme model (per-theme heads fitted on the labelled training "
-            "set, combiner on the dev set's tune split; --out is the combiner.json to write), or the "
-            "theme model's sentence adapter (LoRA fine-tuned on the theme labels, minutes on a CPU; "
-            "retrain the sentence sentiment head and the theme model after it), or the theme model's "
-            "sentence sentiment head (the sentiment and star heads on the sentence adapter; retrain the "
-            "theme model after it).",
-        ),
+        typer.Option("--model", help="Which model (see the list above)."),
     ] = TrainModel.sentiment_stars,
     pack: Annotated[
         Path | None,
@@ -533,7 +525,24 @@ def train(
         ),
     ] = None,
 ) -> None:
-    """Train heads on the shared data (reproducible: fixed seed, data manifest); see --model."""
+    """Train a model on the shared data (reproducible: fixed seed, data manifest).
+
+    Models (`--model`):
+
+    * `sentiment-stars`: the sentiment and star heads on the review encoder.
+    * `encoder-adapter`: the review encoder's LoRA adapter, fine-tuned on the sentiment, star and
+      fake-text data; wants a GPU (`--pack` writes what an accelerator machine needs); retrain every head
+      after it.
+    * `fake-text`: the deceptive and machine-generated text detectors.
+    * `fake-signals`: the fake-signal weights, fitted on Yelp NYC; run it after `fake-text`, whose
+      probabilities are signals.
+    * `sentence-adapter`: the theme model's sentence adapter, LoRA fine-tuned on the theme labels (minutes
+      on a CPU); retrain `sentence-sentiment` and `themes` after it.
+    * `sentence-sentiment`: the theme model's sentence sentiment head, on the sentence adapter; retrain
+      `themes` after it.
+    * `themes`: the per-theme heads (labelled training set) and the combiner (the dev set's tune split);
+      `--out` is the combiner.json to write.
+    """
     if model is TrainModel.encoder_adapter:
         _train_encoder_adapter(out, pack)
         return

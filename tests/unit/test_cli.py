@@ -164,3 +164,14 @@ def test_pack_is_only_for_the_encoder_adapter(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "--pack is only for --model encoder-adapter" in result.output
     assert not (tmp_path / "p").exists()
+
+
+def test_train_help_describes_every_model_and_every_help_renders() -> None:
+    train = runner.invoke(app, ["train", "--help"], terminal_width=200)
+    assert train.exit_code == 0
+    for model in cli.TrainModel:
+        assert f"• {model.value}:" in train.output, model.value  # one line of the list per model
+    report = runner.invoke(app, ["report", "--help"], terminal_width=200)
+    assert "reports/DATE/" in report.output  # markdown help: nothing in angle brackets is swallowed
+    for command in ("ingest", "run", "demo", "status", "score", "evaluate", "formats", "keywords"):
+        assert runner.invoke(app, [command, "--help"]).exit_code == 0, command
