@@ -348,6 +348,7 @@ def test_planted_spike_is_the_top_rising_theme_for_its_seller_and_week(demo, con
     assert "Top rising complaint themes this week" in html and "Emerging themes" in html
     assert "00:00:00" not in html  # dates (the emerging themes' first seen) are shown as dates
     rising = html.split("Top rising complaint themes this week")[1].split("<h3>")[0]
+    assert "<td>all records</td>" in rising and "overall all" not in rising  # the whole stream, in words
     for row in re.findall(r"<tr><td>.*?</tr>", rising):  # two quotes, not one sentence the demo repeats
         quotes = re.findall(r"<div>“(.*?)”</div>", row)
         assert len(quotes) == 2 and quotes[0].lower() != quotes[1].lower(), row
