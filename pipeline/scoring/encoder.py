@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,9 +80,11 @@ class Encoder:
 
     def token_ids(self, texts: list[str]) -> list[list[int]]:
         """Token ids per text (prefix and specials included), long texts cut to head + tail."""
-        encoded = self.tokenizer([PREFIX + t for t in texts], add_special_tokens=False, truncation=False)[
-            "input_ids"
-        ]
+        # verbose=False: the tokenizer would warn that a long text "will result in indexing errors"; it
+        # cannot, since the text is cut to head + tail below
+        encoded = self.tokenizer(
+            [PREFIX + t for t in texts], add_special_tokens=False, truncation=False, verbose=False
+        )["input_ids"]
         budget = self.max_tokens - 2
         bos, eos = self.tokenizer.bos_token_id, self.tokenizer.eos_token_id
         if bos is None:  # BERT-style vocabularies name them cls/sep
@@ -203,6 +206,20 @@ def shared_encoder(settings: Settings) -> Encoder:
     return encoder
 
 
+def _quietly(load: Callable[[], Any]) -> Any:
+    """``load()`` without transformers' "Loading weights" bar: a fraction of a second, and noise in the
+    nightly's logs and the CLI's own progress display."""
+    from transformers.utils import logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        return load()
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
+
+
 def load_encoder(settings: Settings, *, int8: bool | None = None) -> Encoder:
     """Prepare (if needed) and load the configured encoder on the CPU in eval mode.
 
@@ -220,7 +237,7 @@ def load_encoder(settings: Settings, *, int8: bool | None = None) -> Encoder:
     kwargs: dict[str, Any] = {"dtype": torch.float32}
     if (Path(reference) / "reviewpulse_encoder.json").exists():
         kwargs["add_pooling_layer"] = False  # the converted model has no pooler
-    model = AutoModel.from_pretrained(reference, **kwargs).eval()
+    model = _quietly(lambda: AutoModel.from_pretrained(reference, **kwargs)).eval()
     version = with_adapter(model, model_version(reference), settings.encoder_adapter)
     if settings.int8 if int8 is None else int8:
         model, version = quantize_int8(model), version + "-int8"

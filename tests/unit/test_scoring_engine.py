@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,16 @@ def test_duplicates_are_encoded_once_and_cached_texts_never_again(
 
 def test_long_text_keeps_head_and_tail(tiny: CountingEncoder) -> None:
     long_text = " ".join(["great"] + ["ok"] * 60 + ["refund"])
-    ids = tiny.token_ids([long_text])[0]
+    tiny.tokenizer.model_max_length = tiny.max_tokens  # as a real tokenizer knows its model's limit
+    warnings: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: warnings.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("transformers").addHandler(handler)  # transformers' loggers do not reach the root
+    try:
+        ids = tiny.token_ids([long_text])[0]
+    finally:
+        logging.getLogger("transformers").removeHandler(handler)
+    assert not [w for w in warnings if "indexing errors" in w]  # the text is cut here: no false alarm
     assert len(ids) == tiny.max_tokens
     vocab = tiny.tokenizer.get_vocab()
     assert ids[0] == vocab["<s>"] and ids[-1] == vocab["</s>"]
