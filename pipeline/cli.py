@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import date, timedelta
 from enum import StrEnum
@@ -23,8 +24,19 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+
+
+def _console(*, stderr: bool = False) -> Console:
+    """A rich console; written to a file or a pipe (no terminal to measure, no COLUMNS set) it is 160
+    columns wide instead of rich's 80, so saved tables keep their headers and numbers whole."""
+    console = Console(stderr=stderr)
+    if console.is_terminal or "COLUMNS" in os.environ:
+        return console
+    return Console(stderr=stderr, width=160)
+
+
+console = _console()
+err = _console(stderr=True)
 
 DEFAULT_DEMO_START = date(2026, 11, 2)
 

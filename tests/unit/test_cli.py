@@ -175,3 +175,10 @@ def test_train_help_describes_every_model_and_every_help_renders() -> None:
     assert "reports/DATE/" in report.output  # markdown help: nothing in angle brackets is swallowed
     for command in ("ingest", "run", "demo", "status", "score", "evaluate", "formats", "keywords"):
         assert runner.invoke(app, [command, "--help"]).exit_code == 0, command
+
+
+def test_output_to_a_file_is_wide_enough_for_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert cli._console().width == 160  # pytest's stdout is no terminal: rich alone would say 80
+    monkeypatch.setenv("COLUMNS", "100")
+    assert cli._console().width == 100  # an explicit width wins
