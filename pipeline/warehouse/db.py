@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -70,6 +71,12 @@ def connect(settings: Settings, *, read_only: bool = False) -> duckdb.DuckDBPyCo
     try:
         con = duckdb.connect(str(settings.warehouse_path), read_only=read_only)
     except duckdb.IOException as exc:
+        held = re.search(r"Conflicting lock is held in .*?\(PID (\d+)\)", str(exc))
+        if held:  # DuckDB lets one process write a file at a time, and none read it meanwhile
+            raise ReviewPulseError(
+                f"the warehouse {settings.warehouse_path} is in use by another process (PID {held[1]}: a "
+                "night run, a load or another command); try again when it has finished"
+            ) from exc
         raise ReviewPulseError(f"cannot open warehouse {settings.warehouse_path}: {exc}") from exc
     if not read_only:
         ensure_schema(con, settings)

@@ -159,6 +159,30 @@ def test_status_without_warehouse_is_a_clear_error(home: Path) -> None:
     assert result.exit_code == 1 and "no warehouse yet" in result.output
 
 
+def test_a_warehouse_another_process_holds_is_a_clear_error(home: Path) -> None:
+    import subprocess
+    import sys
+
+    from pipeline.warehouse import connect
+
+    connect(cli.Settings.from_env()).close()  # the warehouse exists
+    holder = subprocess.Popen(  # another process writing, as a night run would
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', "
+         "flush=True); time.sleep(60)", str(home / "warehouse.duckdb")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        for command in (["status"], ["report", "--date", "2026-11-01"]):
+            result = runner.invoke(app, command)
+            assert result.exit_code == 1, command
+            assert f"in use by another process (PID {holder.pid}" in result.output, result.output
+            assert "Traceback" not in result.output
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_pack_is_only_for_the_encoder_adapter(tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", "--model", "sentiment-stars", "--pack", str(tmp_path / "p")])
     assert result.exit_code == 1
