@@ -4,7 +4,8 @@ Input: CSV, JSONL or Parquet with ``review_id`` and ``text``; optional ``title``
 the text, as in training) and ``language`` (detected where absent). Output: exactly one row per input
 ``review_id`` (a repeated id keeps its last row) with, at least, ``review_id, language, sentiment,
 p_negative, p_neutral, p_positive, stars_pred, model_version``, then the fake-review columns and ``themes``
-(semicolon-separated complaint theme ids, empty if none); CSV or Parquet by the extension.
+(semicolon-separated complaint theme ids, empty if none); CSV or Parquet by the extension. A row with
+neither text nor title keeps its id and gets no text scores (empty cells).
 
 The input is read and written in chunks, so memory stays bounded whatever the file size.
 """
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -80,11 +82,16 @@ def score_frame(
     for column, values in heads.predict(embeddings, texts).items():
         out[column] = values
     out["stars_pred"] = out["stars_pred"].clip(1.0, 5.0).round(3)
-    for column in ("p_negative", "p_neutral", "p_positive"):
-        out[column] = out[column].round(4)
+    for column in ("p_negative", "p_neutral", "p_positive", "p_deceptive", "p_generated"):
+        if column in out:
+            out[column] = out[column].round(4)
     out["model_version"] = heads.version + ("-int8" if encoder.version.endswith("-int8") else "")
     extra = [c for c in out.columns if c not in OUTPUT_COLUMNS and c != "stars_class"]
-    return out[list(OUTPUT_COLUMNS) + extra]
+    out = out[list(OUTPUT_COLUMNS) + extra]
+    blank = np.array([not t.strip() for t in texts], dtype=bool)
+    if blank.any():  # no title and no text: nothing to read, so no scores (the row stays, its id kept)
+        out.loc[blank, [c for c in out.columns if c != "review_id"]] = None
+    return out
 
 
 FAKE_COLUMNS = ("fake_probability", "p_deceptive", "p_generated", "fake_reasons")

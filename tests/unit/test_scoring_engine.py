@@ -165,6 +165,23 @@ def test_score_file_writes_one_row_per_review_id(tiny: CountingEncoder, tmp_path
         assert not (tmp_path / f"out.{suffix}.partial").exists()
 
 
+def test_a_row_without_text_keeps_its_id_and_gets_no_scores(tiny: CountingEncoder, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"review_id": ["a", "b", "c"], "text": ["great", "", "  "], "title": ["", "", ""]}).to_csv(
+        source, index=False
+    )
+    for suffix in ("csv", "parquet"):
+        target = tmp_path / f"out.{suffix}"
+        assert score_file(source, target, tiny, _heads()) == 3
+        got = (pd.read_csv(target) if suffix == "csv" else pd.read_parquet(target)).set_index("review_id")
+        assert (
+            got.loc["a", "sentiment"] in ("negative", "neutral", "positive")
+            and got.loc["a", "stars_pred"] >= 1
+        )
+        blank = got.loc[["b", "c"], [c for c in OUTPUT_COLUMNS if c != "review_id"]]
+        assert blank.isna().all().all(), blank  # nothing to read: no sentiment, stars or language made up
+
+
 @pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
 def test_score_file_reads_jsonl_and_parquet(tiny: CountingEncoder, tmp_path: Path, suffix: str) -> None:
     frame = pd.DataFrame({"review_id": [1, 2], "text": ["good", "poor"]})
