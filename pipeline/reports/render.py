@@ -18,6 +18,7 @@ from pipeline.reports.marts import load_as_of, mart_names
 from pipeline.reports.redact import redact
 from pipeline.reports.themes import themes_context
 from pipeline.settings import Settings
+from pipeline.themes.apply import unit_text
 
 MIN_REVIEWS_FOR_RANKING = 5
 
@@ -126,7 +127,7 @@ def _trust_context(
         con,
         """
         select r.product_id, coalesce(r.product_title, r.product_id) as product, r.rating,
-               coalesce(r.title || '. ', '') || r.text as excerpt, r.language,
+               r.title, r.text, r.language,
                k.fake_probability, k.fake_reasons
         from reviews as r
         inner join fake_latest as k
@@ -137,10 +138,13 @@ def _trust_context(
         """,
         {"night": night},
     )
-    # quotes show no emails, phones or names; redact the whole text, then cut it to the excerpt
+    # quotes show no emails, phones or names; redact the whole text ("Title! Text", as sentences are
+    # split: no "Five stars!." where the title has its own stop), then cut it to the excerpt
     examples["excerpt"] = [
-        redact(t, lang)[:160] for t, lang in zip(examples["excerpt"], examples["language"], strict=True)
+        redact(unit_text(title, text), lang)[:160]
+        for title, text, lang in zip(examples["title"], examples["text"], examples["language"], strict=True)
     ]
+    examples = examples.drop(columns=["title", "text"])
     return {
         "grade_chart": bar_chart(
             grades, [float(counts.get(g, 0)) for g in grades], value_format="{:.0f}", color="#9333ea"

@@ -282,6 +282,9 @@ def test_product_trust_mart_grades_products_and_adjusts_ring_ratings(demo, con) 
     # average ratings read alike: two decimals everywhere (not 4.0 beside 3.943)
     assert re.search(r'<td class="num">\d\.\d\d</td>', html)
     assert not re.search(r'<td class="num">\d\.(\d|\d{3,})</td>', html)
+    # a title with its own stop joins its text as a sentence does: "Five stars! Best ...", not "stars!."
+    suspicious = html.split("Most suspicious reviews")[1].split("<h2>")[0]
+    assert re.search(r"[!?] [A-Z]", suspicious) and not re.search(r"[!?]\. ", suspicious)
 
 
 def test_survey_responses_load_score_and_add_up_in_the_cx_mart(demo, con) -> None:
