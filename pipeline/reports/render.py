@@ -257,7 +257,7 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
         **themes_context(con, marts, night),
         **_keyword_context(con, night),
         "keyword_files": len(keyword_files),
-        "csv_files": sorted(f"{name}.csv" for name in marts),
+        "mart_files": sorted(marts),
         "min_n": MIN_REVIEWS_FOR_RANKING,
     }
     env = Environment(loader=PackageLoader("pipeline.reports", "templates"), autoescape=select_autoescape())

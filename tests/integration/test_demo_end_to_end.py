@@ -156,6 +156,9 @@ def test_report_is_written_with_marts_and_matching_totals(demo, con) -> None:
     assert "<svg" in html and "Rating distribution" in html and "CSAT by week" in html
     for mart in ("mart_rating_distribution", "mart_csat", "mart_seller_weekly", "mart_ingest_quality"):
         assert (folder / f"{mart}.csv").stat().st_size > 0
+    links = re.findall(r'href="([^"#:]+)"', html)  # every file the page links to is there
+    assert {"mart_csat.csv", "mart_csat.parquet", "summary.json", "keywords/"} <= set(links)
+    assert all((folder / link).exists() for link in links), [x for x in links if not (folder / x).exists()]
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     assert summary["reviews"] == run(con, "select count(*) from reviews")[0][0]
     assert summary["feedback"] == run(con, "select count(*) from seller_feedback")[0][0]
