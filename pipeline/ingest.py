@@ -286,6 +286,18 @@ def _unstage(folder: Path) -> None:
         folder.parent.rmdir()
 
 
+def _make_folder(folder: Path) -> None:
+    """Create ``folder`` and its night's folder. A load of another file of the same night may remove the
+    night's folder, empty, between the two (``_unstage``): then it is made again."""
+    for attempt in range(3):
+        try:
+            folder.mkdir(parents=True)
+            return
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+
+
 def _write_meta(meta: dict[str, Any]) -> dict[str, Any]:
     folder = Path(meta["folder"])
     tmp = folder / "meta.json.tmp"
@@ -304,7 +316,7 @@ def stage_file(settings: Settings, *, kind: str, source: str, path: str, night: 
     checksum, result = _identify(kind, source, Path(path), the_night)
     folder = _staging_folder(settings, night, result.run_id)
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    _make_folder(folder)
     meta: dict[str, Any] = {
         "run_id": result.run_id, "kind": kind, "source": source, "file": path, "night": night,
         "checksum": checksum, "folder": str(folder), "started_at": datetime.now().isoformat(),

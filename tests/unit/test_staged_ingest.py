@@ -190,3 +190,38 @@ def test_a_file_staged_but_never_validated_is_not_called_changed(tmp_path: Path)
 
     (failure,) = nightly.load_sources(settings, NIGHT, [source])["failures"]
     assert "its ingest task did not finish" in failure
+
+
+def test_staging_survives_another_load_removing_the_nights_empty_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stage task makes staging/<night>/ and then its own folder in it; a load of another file of the night
+    (in another process) may remove the empty night folder in between. Staging makes it again."""
+    settings = Settings(home=tmp_path / "home", progress=False)
+    folder = settings.landing_path("reviews", "generic_csv", NIGHT)
+    folder.mkdir(parents=True)
+    (folder / "reviews.csv").write_text(
+        "review_id,product_id,reviewer_id,rating,title,text,review_date,language\n"
+        "r1,p1,u1,5,Nice,Works well,2026-11-19,en\n",
+        encoding="utf-8",
+    )
+    night_folder = settings.home / "staging" / NIGHT
+    real_mkdir, raced = Path.mkdir, []
+
+    def mkdir_with_a_race(
+        self: Path, mode: int = 0o777, parents: bool = False, exist_ok: bool = False
+    ) -> None:
+        if self.parent == night_folder and not raced:  # the other load's _unstage lands in between
+            raced.append(self)
+            real_mkdir(night_folder, parents=True, exist_ok=True)
+            night_folder.rmdir()
+            raise FileNotFoundError(f"{self.parent} vanished")
+        real_mkdir(self, mode, parents, exist_ok)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir_with_a_race)
+    (source,) = nightly.list_sources(settings, NIGHT)
+    nightly.validate_source(nightly.ingest_source(settings, source, NIGHT))
+    monkeypatch.undo()
+    assert raced  # the race happened, and the file still loads
+    outcome = nightly.load_sources(settings, NIGHT, [source])
+    assert outcome["failures"] == [] and outcome["kinds"]["reviews"] == 1
