@@ -176,7 +176,8 @@ def test_a_file_replaced_after_it_was_staged_is_refused_with_the_reason(tmp_path
         con.close()
 
 
-def test_a_file_staged_but_never_validated_is_not_called_changed(tmp_path: Path) -> None:
+def _one_review_landed(tmp_path: Path) -> Settings:
+    """A home whose landing zone holds one good review file for the night."""
     settings = Settings(home=tmp_path / "home", progress=False)
     folder = settings.landing_path("reviews", "generic_csv", NIGHT)
     folder.mkdir(parents=True)
@@ -185,6 +186,11 @@ def test_a_file_staged_but_never_validated_is_not_called_changed(tmp_path: Path)
         "r1,p1,u1,5,Nice,Works well,2026-11-19,en\n",
         encoding="utf-8",
     )
+    return settings
+
+
+def test_a_file_staged_but_never_validated_is_not_called_changed(tmp_path: Path) -> None:
+    settings = _one_review_landed(tmp_path)
     (source,) = nightly.list_sources(settings, NIGHT)
     nightly.ingest_source(settings, source, NIGHT)  # its validate task never ran
 
@@ -197,14 +203,7 @@ def test_staging_survives_another_load_removing_the_nights_empty_folder(
 ) -> None:
     """A stage task makes staging/<night>/ and then its own folder in it; a load of another file of the night
     (in another process) may remove the empty night folder in between. Staging makes it again."""
-    settings = Settings(home=tmp_path / "home", progress=False)
-    folder = settings.landing_path("reviews", "generic_csv", NIGHT)
-    folder.mkdir(parents=True)
-    (folder / "reviews.csv").write_text(
-        "review_id,product_id,reviewer_id,rating,title,text,review_date,language\n"
-        "r1,p1,u1,5,Nice,Works well,2026-11-19,en\n",
-        encoding="utf-8",
-    )
+    settings = _one_review_landed(tmp_path)
     night_folder = settings.home / "staging" / NIGHT
     real_mkdir, raced = Path.mkdir, []
 
