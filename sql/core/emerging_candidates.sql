@@ -1,10 +1,11 @@
 -- Negative sentences no taxonomy theme covers, from texts dated in the $days days up to the night: where new
 -- problems show up. Negative here is what the sentence head leans negative on (p_negative > p_positive:
--- called negative, or neutral but leaning negative; pipeline.themes.emerging.leans_negative says why). Ids are stable across nights (a sentence
--- is its record, content and position). Records rated above $max_rating (a 4-5 star review or a CSAT
--- answer of 4-5) are left out: their "negative" sentences without a theme are mostly praise the sentence
--- sentiment head misread ("Repetiré con esta tienda.", "Arrived in just 2 days, faster than promised.").
--- Unrated records stay in.
+-- called negative, or neutral but leaning negative; pipeline.themes.emerging.leans_negative says why).
+-- Ids are stable across nights (a sentence is its record, content and position). Records rated above
+-- $max_rating (a 4-5 star review or a CSAT answer of 4-5) are left out: their "negative" sentences without
+-- a theme are mostly praise the sentence sentiment head misread ("Repetiré con esta tienda.", "Arrived in
+-- just 2 days, faster than promised."). Unrated records stay in. Generic verdicts ("Disappointed.") are
+-- left out later, by pipeline.themes.emerging.discover (its stopword lists live in Python).
 with sentences as (
     select
         review_sentences.kind || ':' || review_sentences.source || ':' || review_sentences.record_id || ':'
