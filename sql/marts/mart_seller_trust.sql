@@ -19,14 +19,19 @@ grouped as (
 ),
 
 reason_counts as (
-    select seller_id, top_reason, count(*) as n, arg_max(top_reason_text, fake_probability) as example
+    select
+        seller_id,
+        top_reason,
+        count(*) as n,
+        arg_max(top_reason_text, (fake_probability, top_reason_text)) as example
     from scored
     where suspicious and top_reason is not null and top_reason <> ''
     group by seller_id, top_reason
 ),
 
 -- the most common top reason (counted with its numbers as "n"), shown in the words and numbers of its most
--- suspicious record; ties go to the first in alphabetical order, so reruns agree
+-- suspicious record (ties: the last text in alphabetical order); ties between reasons go to the first in
+-- alphabetical order, so reruns agree
 typical as (
     select seller_id, list(example order by n desc, top_reason)[1] as typical_reason
     from reason_counts
