@@ -274,39 +274,29 @@ class ReportResult:
 
 def report_night(settings: Settings, night: str) -> ReportResult:
     """``reviewpulse report``: rebuild the marts and keywords as of ``night`` and write its report. Loads
-    and scores nothing, so an old night's report shows each text's current
-    sentences and themes, not those it had that night. For a night before the one the marts were built
-    for (the keywords' night, else the latest night that loaded a file), the marts and keywords are rebuilt
-    as of that later night afterwards, so the tables (and ``reviewpulse keywords``) do not go back in time."""
+    and scores nothing, so an old night's report shows each text's current sentences and themes, not those
+    it had that night. For a night before the one the marts were built for (the keywords' night, else the
+    latest night that loaded a file), the marts and keywords are rebuilt as of that later night afterwards,
+    so the tables (and ``reviewpulse keywords``) do not go back in time."""
     from pipeline.keywords.exports import mart_night
 
     night = parse_night(night).isoformat()
     con = connect(settings)
     try:
         built_for = mart_night(con)  # the night the last run built them for, when it found phrases
+        first, last = con.execute(
+            "select min(night), max(night) from ingest_runs where status = 'succeeded'"
+        ).fetchall()[0]  # the nights on which some file loaded
     finally:
         con.close()
-    loaded = loaded_nights(settings)
-    held = built_for.isoformat() if built_for else (loaded[-1] if loaded else None)
+    held = built_for or last
     build_marts(settings, night)
     build_keywords(settings, night)
     folder = write_report(settings, night)
-    if held is not None and held > night:
-        build_marts(settings, held)
-        build_keywords(settings, held)
-    return ReportResult(folder=folder, loaded_by_night=bool(loaded) and loaded[0] <= night)
-
-
-def loaded_nights(settings: Settings) -> list[str]:
-    """The nights on which some file loaded, oldest first (ISO dates)."""
-    con = connect(settings)
-    try:
-        rows = con.execute(
-            "select distinct night from ingest_runs where status = 'succeeded' order by night"
-        ).fetchall()
-    finally:
-        con.close()
-    return [night.isoformat() for (night,) in rows]
+    if held is not None and held.isoformat() > night:
+        build_marts(settings, held.isoformat())
+        build_keywords(settings, held.isoformat())
+    return ReportResult(folder=folder, loaded_by_night=first is not None and first.isoformat() <= night)
 
 
 def write_report(settings: Settings, night: str) -> str:
