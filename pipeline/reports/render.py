@@ -260,7 +260,10 @@ def write_report(con: duckdb.DuckDBPyConnection, settings: Settings, night: date
         "mart_files": sorted(marts),
         "min_n": MIN_REVIEWS_FOR_RANKING,
     }
-    env = Environment(loader=PackageLoader("pipeline.reports", "templates"), autoescape=select_autoescape())
+    env = Environment(
+        loader=PackageLoader("pipeline.reports", "templates"),
+        autoescape=select_autoescape(("html", "html.j2")),
+    )
     env.filters["day"] = _day
     env.filters["stars"] = _stars
     (out / "index.html").write_text(env.get_template("report.html.j2").render(**context), encoding="utf-8")

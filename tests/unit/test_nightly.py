@@ -54,3 +54,19 @@ def test_a_folder_for_an_unknown_source_fails_loudly(settings: Settings) -> None
 def test_night_must_be_an_iso_date(bad: str) -> None:
     with pytest.raises(ConfigError, match="night must be a date like"):
         parse_night(bad)
+
+
+def test_the_report_shows_markup_from_the_data_as_text_never_as_html(settings: Settings) -> None:
+    """Review files are written by customers and sellers: a product id or a review carrying HTML must reach
+    the merchandiser's page as visible text, not as markup the browser runs."""
+    product = "<img src=x onerror=alert(1)>"
+    rows = "".join(
+        f'r{i},"{product}",u{i},1,Bad,"<script>alert({i})</script>Broke after a day.<br/>Awful.",2026-11-01\n'
+        for i in range(6)
+    )
+    _land(settings, "reviews", "generic_csv", "2026-11-01", "a.csv", HEADER + rows)
+    result = run_night(settings, "2026-11-01")
+    assert result.ok, result.failures
+    page = (Path(str(result.report)) / "index.html").read_text(encoding="utf-8")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # the product is listed, as text
+    assert "<img src=x" not in page and "<script>alert(" not in page
