@@ -1,7 +1,8 @@
 """Split review text into sentences, language-aware (en/es/pt), for per-sentence themes and sentiment.
 
-A sentence ends at ``.``, ``!``, ``?``, ``…`` (or runs of them) followed by space, or at a line break, unless
-the word before the full stop is a known abbreviation of the language (``Mr.``, ``Sra.``, ``p.ex.``), a
+A sentence ends at ``.``, ``!``, ``?``, ``…`` (or runs of them) followed by space, or at a line break (a
+newline, or the HTML ``<br>``, ``<p>`` and ``</p>`` that some exports keep, which no sentence includes),
+unless the word before the full stop is a known abbreviation of the language (``Mr.``, ``Sra.``, ``p.ex.``), a
 single initial, or a number's ordinal mark (``1.``, ``2.º``). A sentence that turns at a contrast
 (``but``/``however``; ``pero``/``sin embargo``; ``mas``/``porém``/``só que``) is cut there too when both
 sides have at least three words, because each side carries its own sentiment: "great headphones, but
@@ -30,7 +31,9 @@ CONTRASTS: dict[str, tuple[str, ...]] = {
 }
 MIN_CLAUSE_WORDS = 2
 
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|[!?…]+[\"'”’»)\]]*(?=\S)|\n+")
+_BOUNDARY = re.compile(
+    r"(?P<tag><br\s*/?>|</?p\s*>)|[.!?…]+[\"'”’»)\]]*(?=\s)|[!?…]+[\"'”’»)\]]*(?=\S)|\n+", re.IGNORECASE
+)
 _WORD_BEFORE = re.compile(r"([\w.º]+)\.+$")
 
 
@@ -61,6 +64,10 @@ def _sentences(text: str, language: str | None) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
+        if match.group("tag"):  # an HTML line or paragraph break (marketplace exports keep them) ends a
+            spans.append((start, match.start()))  # sentence and belongs to neither side
+            start = match.end()
+            continue
         end = match.end()
         full_stop = match.group().startswith(".") and not match.group().startswith("...")
         if full_stop and _is_abbreviation(text[start : match.start() + 1], language):

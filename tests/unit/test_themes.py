@@ -151,6 +151,8 @@ def test_cues_match_without_accents_or_case_in_the_sentence_language() -> None:
         ("chegou antes do prazo mas veio com defeito\nNão recomendo", "pt",
          ["chegou antes do prazo", "mas veio com defeito", "Não recomendo"]),
         ("Good but small.", "en", ["Good but small."]),  # too short to cut
+        ("<p>Says <b>waterproof</b>, leaked on day one.</p><br/>Not happy.<BR />Awful", "en",
+         ["Says <b>waterproof</b>, leaked on day one.", "Not happy.", "Awful"]),  # exports' HTML breaks
         ("!!! ... ", "en", []),
     ],
 )  # fmt: skip
@@ -160,7 +162,9 @@ def test_split_sentences(text: str, language: str, expected: list[str]) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.text(alphabet=st.sampled_from("ab .!?,\nMr¿¡ butpero"), max_size=80),
+    st.lists(st.sampled_from([*"ab .!?,\nMr¿¡ butpero", "<br/>", "</p>", "<p>", "<"]), max_size=60).map(
+        "".join
+    ),
     st.sampled_from(["en", "es", "pt"]),
 )
 def test_sentences_are_ordered_slices_of_the_text(text: str, language: str) -> None:
