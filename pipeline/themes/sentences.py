@@ -32,7 +32,7 @@ CONTRASTS: dict[str, tuple[str, ...]] = {
 MIN_CLAUSE_WORDS = 2
 
 _BOUNDARY = re.compile(
-    r"(?P<tag><br\s*/?>|</?p\s*>)|[.!?…]+[\"'”’»)\]]*(?=\s)|[!?…]+[\"'”’»)\]]*(?=\S)|\n+", re.IGNORECASE
+    r"(?P<tag><br\s*/?>|</?p\s*>)|[.!?…]+[\"'”’»)\]]*(?=\s|$)|[!?…]+[\"'”’»)\]]*(?=\S)|\n+", re.IGNORECASE
 )
 _WORD_BEFORE = re.compile(r"([\w.º]+)\.+$")
 

@@ -154,6 +154,7 @@ def test_cues_match_without_accents_or_case_in_the_sentence_language() -> None:
         ("<p>Says <b>waterproof</b>, leaked on day one.</p><br/>Not happy.<BR />Awful", "en",
          ["Says <b>waterproof</b>, leaked on day one.", "Not happy.", "Awful"]),  # exports' HTML breaks
         ("!!! ... ", "en", []),
+        ("Cheap piece of trash!! Avoid?!", "en", ["Cheap piece of trash!!", "Avoid?!"]),  # the text's end too
     ],
 )  # fmt: skip
 def test_split_sentences(text: str, language: str, expected: list[str]) -> None:
