@@ -23,7 +23,9 @@ right before or after: "buena calidad y buen precio" gives no "calidad y buen").
 "sound quality and battery" (two phrases side by side) are out, and "no funciona", "battery life",
 "shipping was fast", "fast and easy" and "5 stars" are in. A 5-word run with a content word right
 before or after it is out (the cap cut a longer phrase: "free shipping was a nice" in "free shipping was
-a nice bonus"); its shorter parts ("free shipping", "nice bonus") are in. In English a phrase may start
+a nice bonus"); its shorter parts ("free shipping", "nice bonus") are in. So is a run that ends on the
+word after an article (:data:`ARTICLES`) with a content word next: "shipping was a nice" (bonus), "fue un
+buen" (detalle). In English a phrase may start
 with an auxiliary right before a negator (:data:`AUXILIARIES`): "does not work" is a candidate and "not
 work" after "does" is not.
 
@@ -88,6 +90,14 @@ CONJUNCTIONS: dict[str, frozenset[str]] = {
     "en": frozenset({"and", "or", "but", "&"}),
     "es": frozenset({"y", "e", "o", "u", "pero"}),
     "pt": frozenset({"e", "ou", "mas"}),
+}
+
+# An article opens a noun phrase: a run that ends on the word after one, with a content word next, cut
+# that phrase ("was a nice" in "was a nice bonus", "fue un buen" in "fue un buen detalle").
+ARTICLES: dict[str, frozenset[str]] = {
+    "en": frozenset({"a", "an", "the"}),
+    "es": frozenset({"un", "una", "unos", "unas", "el", "la", "los", "las"}),
+    "pt": frozenset({"um", "uma", "uns", "umas", "o", "a", "os", "as"}),
 }
 
 # English negates with an auxiliary: "does not work" is the phrase, not "not work" (the auxiliary, a
@@ -164,7 +174,11 @@ def clauses(text: str | None) -> list[list[str]]:
 
 
 def _clause_candidates(
-    words: list[str], classes: list[int], conjunctions: frozenset[str], auxiliaries: frozenset[str]
+    words: list[str],
+    classes: list[int],
+    conjunctions: frozenset[str],
+    auxiliaries: frozenset[str],
+    articles: frozenset[str],
 ) -> Iterator[str]:
     n = len(words)
     for i in range(n):
@@ -186,9 +200,10 @@ def _clause_candidates(
                 has_letters = has_letters or bool(_LETTER.search(words[j]))
                 # a run the length cap cut inside a phrase is no candidate: "free shipping was a nice"
                 # (bonus) or "shipping was a nice bonus" (free): its shorter parts are
-                cut = j - i + 1 == MAX_WORDS and (
-                    (j + 1 < n and classes[j + 1] == CONTENT) or (i > 0 and classes[i - 1] == CONTENT)
-                )
+                content_next = j + 1 < n and classes[j + 1] == CONTENT
+                cut = j - i + 1 == MAX_WORDS and (content_next or (i > 0 and classes[i - 1] == CONTENT))
+                # ... and so is one that stops inside a noun phrase an article opened: "was a nice" (bonus)
+                cut = cut or (content_next and words[j - 1] in articles)
                 if has_letters and not cut:
                     yield " ".join(words[i : j + 1])
             j += 1
@@ -202,7 +217,11 @@ def candidates(texts: Iterable[str | None], language: str) -> set[str]:
         for words in clauses(text):
             if len(words) >= MIN_WORDS:
                 classes = [word_class(w, language) for w in words]
-                out.update(_clause_candidates(words, classes, CONJUNCTIONS[language], AUXILIARIES[language]))
+                out.update(
+                    _clause_candidates(
+                        words, classes, CONJUNCTIONS[language], AUXILIARIES[language], ARTICLES[language]
+                    )
+                )
     return out
 
 
