@@ -23,11 +23,11 @@ right before or after: "buena calidad y buen precio" gives no "calidad y buen").
 "sound quality and battery" (two phrases side by side) are out, and "no funciona", "battery life",
 "shipping was fast", "fast and easy" and "5 stars" are in. A 5-word run with a content word right
 before or after it is out (the cap cut a longer phrase: "free shipping was a nice" in "free shipping was
-a nice bonus"); its shorter parts ("free shipping", "nice bonus") are in. So is a run that ends on the
-word after an article (:data:`ARTICLES`) with a content word next: "shipping was a nice" (bonus), "fue un
-buen" (detalle). In English a phrase may start
-with an auxiliary right before a negator (:data:`AUXILIARIES`): "does not work" is a candidate and "not
-work" after "does" is not.
+a nice bonus"); its shorter parts ("free shipping", "nice bonus") are in. So is a run that ends on a
+determiner (:data:`DETERMINERS`: articles, possessives, quantifiers) or the word after one, with a
+content word next: "shipping was a nice" (bonus), "fue un buen" (detalle), "novo depois de várias"
+(lavagens). In English a phrase may start with an auxiliary right before a negator
+(:data:`AUXILIARIES`): "does not work" is a candidate and "not work" after "does" is not.
 
 **Near-duplicate key.** Two candidates are the same phrase when their *keys* are equal: the set of
 their content words and negators, accents stripped and Snowball-stemmed (``snowballstemmer``), with
@@ -92,13 +92,19 @@ CONJUNCTIONS: dict[str, frozenset[str]] = {
     "pt": frozenset({"e", "ou", "mas"}),
 }
 
-# An article opens a noun phrase: a run that ends on the word after one, with a content word next, cut
-# that phrase ("was a nice" in "was a nice bonus", "fue un buen" in "fue un buen detalle").
-ARTICLES: dict[str, frozenset[str]] = {
-    "en": frozenset({"a", "an", "the"}),
-    "es": frozenset({"un", "una", "unos", "unas", "el", "la", "los", "las"}),
-    "pt": frozenset({"um", "uma", "uns", "umas", "o", "a", "os", "as"}),
-}
+# A determiner (article, possessive, quantifier) opens a noun phrase: a run that ends on the word after
+# one, with a content word next, cut that phrase ("was a nice" in "was a nice bonus", "fue un buen" in
+# "fue un buen detalle", "novo depois de várias" in "novo depois de várias lavagens").
+DETERMINERS: dict[str, frozenset[str]] = {
+    "en": frozenset({"a", "an", "the", "my", "your", "his", "her", "its", "our", "their", "several", "many",
+                     "few", "some", "every", "each"}),
+    "es": frozenset({"un", "una", "unos", "unas", "el", "la", "los", "las", "mi", "mis", "tu", "tus", "su",
+                     "sus", "nuestro", "nuestra", "varios", "varias", "muchos", "muchas", "algunos",
+                     "algunas", "pocos", "pocas", "cada"}),
+    "pt": frozenset({"um", "uma", "uns", "umas", "o", "a", "os", "as", "meu", "minha", "meus", "minhas",
+                     "seu", "sua", "seus", "suas", "vários", "várias", "muitos", "muitas", "alguns",
+                     "algumas", "poucos", "poucas", "cada"}),
+}  # fmt: skip
 
 # English negates with an auxiliary: "does not work" is the phrase, not "not work" (the auxiliary, a
 # stopword, may start a phrase only right before a negator; it is no part of the key).
@@ -178,7 +184,7 @@ def _clause_candidates(
     classes: list[int],
     conjunctions: frozenset[str],
     auxiliaries: frozenset[str],
-    articles: frozenset[str],
+    determiners: frozenset[str],
 ) -> Iterator[str]:
     n = len(words)
     for i in range(n):
@@ -202,8 +208,8 @@ def _clause_candidates(
                 # (bonus) or "shipping was a nice bonus" (free): its shorter parts are
                 content_next = j + 1 < n and classes[j + 1] == CONTENT
                 cut = j - i + 1 == MAX_WORDS and (content_next or (i > 0 and classes[i - 1] == CONTENT))
-                # ... and so is one that stops inside a noun phrase an article opened: "was a nice" (bonus)
-                cut = cut or (content_next and words[j - 1] in articles)
+                # ... and so is one that stops inside a noun phrase a determiner opened: "was a nice" (bonus)
+                cut = cut or (content_next and (words[j - 1] in determiners or words[j] in determiners))
                 if has_letters and not cut:
                     yield " ".join(words[i : j + 1])
             j += 1
@@ -219,7 +225,7 @@ def candidates(texts: Iterable[str | None], language: str) -> set[str]:
                 classes = [word_class(w, language) for w in words]
                 out.update(
                     _clause_candidates(
-                        words, classes, CONJUNCTIONS[language], AUXILIARIES[language], ARTICLES[language]
+                        words, classes, CONJUNCTIONS[language], AUXILIARIES[language], DETERMINERS[language]
                     )
                 )
     return out

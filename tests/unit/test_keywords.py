@@ -117,7 +117,7 @@ def test_a_five_word_run_cut_inside_a_longer_phrase_is_no_candidate() -> None:
     assert "shipping was a nice bonus" in whole
 
 
-def test_a_run_that_stops_inside_a_noun_phrase_an_article_opened_is_no_candidate() -> None:
+def test_a_run_that_stops_inside_a_noun_phrase_a_determiner_opened_is_no_candidate() -> None:
     assert "shipping was a nice" not in candidates(["Free shipping was a nice bonus."], "en")
     es = candidates(["El envío gratis fue un buen detalle."], "es")
     assert "gratis fue un buen" not in es and "envío gratis fue un buen" not in es
@@ -127,6 +127,8 @@ def test_a_run_that_stops_inside_a_noun_phrase_an_article_opened_is_no_candidate
     en = candidates(["Arrived with a broken case."], "en")
     assert "arrived with a broken" not in en and {"arrived with a broken case", "broken case"} <= en
     assert "arrived with a case" in candidates(["Arrived with a case."], "en")  # the noun ends the phrase
+    washes = candidates(["Novo depois de várias lavagens!"], "pt")  # a quantifier opens one too
+    assert "novo depois de várias" not in washes and "novo depois de várias lavagens" in washes
 
 
 def test_review_words_that_news_stopword_lists_drop_are_kept() -> None:
