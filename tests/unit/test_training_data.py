@@ -29,12 +29,13 @@ def test_a_sentence_joins_the_most_held_out_review_it_was_cut_from() -> None:
 
 
 def _mixture(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
-    """Reviews whose sentiment is the sign of the first coordinate; stars follow it."""
+    """Reviews whose sentiment follows the first coordinate (negative, neutral, positive); stars too."""
     x = rng.normal(size=(n, 4))
-    sentiment = np.where(x[:, 0] > 0, 2.0, 0.0)
+    stars = np.digitize(x[:, 0], [-1.0, -0.4, 0.4, 1.0]) + 1.0
+    sentiment = np.select([stars <= 2, stars >= 4], [0.0, 2.0], 1.0)
     frame = pd.DataFrame({
         "dataset": "reviews", "language": "en", "text": "", "sentiment": sentiment,
-        "stars": np.where(sentiment == 2, 5.0, 1.0), "split": np.where(np.arange(n) % 5 == 0, "dev", "train"),
+        "stars": stars, "split": np.where(np.arange(n) % 5 == 0, "dev", "train"),
     })  # fmt: skip
     return frame, x
 
@@ -55,3 +56,19 @@ def test_weighted_sentence_rows_outvote_the_reviews_where_they_disagree() -> Non
         return float(head.proba(spot)[0, 0])
 
     assert p_negative(0.0) < 0.5 < p_negative(50.0)
+
+
+def test_the_by_language_metrics_are_over_reviews_and_sentences_get_rows_of_their_own() -> None:
+    from pipeline.scoring.train import held_out_metrics
+
+    rng = np.random.default_rng(1)
+    reviews, x = _mixture(300, rng)
+    reviews.loc[reviews.index % 10 == 3, "split"] = "test"
+    sentences = reviews[reviews["split"] == "test"].assign(dataset="theme_sentences", stars=np.nan)
+    sentences["sentiment"] = (sentences["sentiment"] + 1.0) % 3  # labelled against the reviews: all wrong
+    mixture = pd.concat([reviews, sentences], ignore_index=True)
+    xs = np.vstack([x, x[(reviews["split"] == "test").to_numpy()]])
+    by_dataset, by_language = held_out_metrics(fit_heads(reviews, x), "v", mixture, xs)
+    review_row = by_dataset[by_dataset["dataset"] == "reviews"].iloc[0]
+    assert by_language.iloc[0]["accuracy"] == review_row["accuracy"] > 0.8
+    assert by_dataset[by_dataset["dataset"] == "theme_sentences"].iloc[0]["accuracy"] < 0.2
