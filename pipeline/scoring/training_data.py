@@ -26,8 +26,11 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import ReviewPulseError
+from pipeline.scoring.heads import SENTIMENT_LABELS
 
 SEED = 13
+SENTIMENT_CODES = {label: float(code) for code, label in enumerate(SENTIMENT_LABELS)}
+"""A sentiment label's class in the sentiment head (0 negative, 1 neutral, 2 positive)."""
 
 
 def _stars_to_sentiment(stars: pd.Series) -> pd.Series:
@@ -118,7 +121,7 @@ def _uci(d: Path) -> pd.DataFrame:
 
 def _drugs(d: Path) -> pd.DataFrame:
     raw = pd.concat([pd.read_csv(d / f"drugscom_en_{s}.tsv", sep="\t") for s in ("train", "test")])
-    labels = raw["rating"].map({"negative": 0.0, "neutral": 1.0, "positive": 2.0})
+    labels = raw["rating"].map(SENTIMENT_CODES)
     import html
 
     return _frame(raw["review"].astype(str).map(html.unescape).str.strip('"'), "en", sentiment=labels)
@@ -210,7 +213,6 @@ def manifest(data_dir: Path, theme_sentences: bool = False) -> dict[str, str]:
 
 
 THEME_SENTENCES = "theme_sentences"
-SENTIMENT_CODES = {"negative": 0.0, "neutral": 1.0, "positive": 2.0}
 
 
 def review_splits(sentences: pd.DataFrame, mixture: pd.DataFrame) -> pd.Series:

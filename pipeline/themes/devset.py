@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from pipeline.errors import ReviewPulseError
+from pipeline.scoring.heads import SENTIMENT_LABELS
 from pipeline.settings import REPO_ROOT
 
 DEFAULT_DEVSET = REPO_ROOT / "models" / "themes" / "devset" / "labels.jsonl"
@@ -24,7 +25,7 @@ DEFAULT_TAXONOMY = REPO_ROOT / "models" / "themes" / "taxonomy.yaml"
 KEY_COLUMN = "review_id"
 SPLITS = ("tune", "test")
 COLUMNS = ["id", "language", "sentence", "themes", "split", "dataset", "sentiment"]
-SENTIMENTS = ("negative", "neutral", "positive")
+SENTIMENTS = SENTIMENT_LABELS  # a sentence's hand-given sentiment uses the sentiment head's labels
 _REQUIRED = ("id", "language", "dataset", "record", "field", "start", "end", "sha1", "themes", "split")
 
 
