@@ -157,7 +157,8 @@ def assemble(candidate_rows: list[dict[str, object]], labels: dict[str, list[str
     the sentence's own sentiment where ``sentiments`` gives one.
 
     Raises:
-        ReviewPulseError: a label names an unknown candidate, theme or sentiment.
+        ReviewPulseError: a label names an unknown candidate, theme or sentiment, or a sentiment is given
+            for a candidate without theme labels (it would be lost: only labelled candidates are kept).
     """
     from pipeline.themes.devset import SENTIMENTS
 
@@ -166,6 +167,10 @@ def assemble(candidate_rows: list[dict[str, object]], labels: dict[str, list[str
     if odd:
         raise ReviewPulseError(f"candidate {odd[0]}: sentiment {sentiments[odd[0]]!r} is not one of "
                                f"{', '.join(SENTIMENTS)}")  # fmt: skip
+    unlabelled = sorted(set(sentiments) - set(labels))
+    if unlabelled:
+        raise ReviewPulseError(f"sentiment without theme labels (give themes, [] for none): "
+                               f"{', '.join(unlabelled[:5])}")  # fmt: skip
     by_id = {str(c["id"]): c for c in candidate_rows}
     unknown_ids = sorted(set(labels) - set(by_id))
     if unknown_ids:
@@ -226,6 +231,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "assemble":
         rows = [row for path in args.candidates for row in _read_jsonl(path)]
         label_rows = [row for path in args.labels for row in _read_jsonl(path)]
+        for row in label_rows:
+            if "id" not in row or not isinstance(row.get("themes"), list):
+                raise ReviewPulseError(f"label row {row.get('id', row)!r}: needs an id and a themes list "
+                                       "([] for none)")  # fmt: skip
         labels = {str(row["id"]): list(row["themes"]) for row in label_rows}
         sentiments = {str(row["id"]): str(row["sentiment"]) for row in label_rows if "sentiment" in row}
         entries = assemble(rows, labels, list(taxonomy.ids), sentiments)

@@ -20,6 +20,7 @@ from pipeline.themes.train import (
     theme_metrics,
 )
 from pipeline.themes.trainset import assemble, extend, sentence_spans
+from pipeline.themes.trainset import main as trainset_main
 
 IDS = ("delivery", "packaging", "after_sales")
 RNG = np.random.default_rng(3)
@@ -146,6 +147,27 @@ def test_assemble_writes_references_only_and_names_bad_labels() -> None:
     assert felt == [{**expected, "themes": [], "sentiment": "positive", "split": "train"}]
     with pytest.raises(ReviewPulseError, match="en-t0001: sentiment 'happy' is not one of"):
         assemble(rows, {"en-t0001": []}, list(IDS), {"en-t0001": "happy"})
+    with pytest.raises(ReviewPulseError, match="sentiment without theme labels .*: en-t0001"):
+        assemble(rows, {}, list(IDS), {"en-t0001": "negative"})  # kept silently, it would be lost
+
+
+def test_assemble_command_refuses_a_label_row_without_a_themes_list(tmp_path: Path) -> None:
+    candidate = {"id": "en-t0001", "language": "en", "dataset": "d.csv", "record": "7", "field": "text",
+                 "start": 0, "end": 12, "sha1": "abc", "sentence": "secret words"}  # fmt: skip
+    (tmp_path / "candidates.jsonl").write_text(json.dumps(candidate) + "\n", encoding="utf-8")
+    out = tmp_path / "labels.jsonl"
+    args = ["assemble", "--candidates", str(tmp_path / "candidates.jsonl"), "--labels",
+            str(tmp_path / "given.jsonl"), "--out", str(out)]  # fmt: skip
+    (tmp_path / "given.jsonl").write_text('{"id": "en-t0001", "sentiment": "negative"}\n', encoding="utf-8")
+    with pytest.raises(ReviewPulseError, match="label row 'en-t0001': needs an id and a themes list"):
+        trainset_main(args)
+    assert not out.exists()
+    (tmp_path / "given.jsonl").write_text('{"id": "en-t0001", "themes": [], "sentiment": "negative"}\n',
+                                          encoding="utf-8")  # fmt: skip
+    trainset_main(args)
+    assert [json.loads(line)["sentiment"] for line in out.read_text(encoding="utf-8").splitlines()] == [
+        "negative"
+    ]
 
 
 def test_a_new_round_extends_the_set_and_refuses_sentences_it_already_has() -> None:
