@@ -470,7 +470,7 @@ def score(
     """
     from pipeline.fake.signals import FakeConfig
     from pipeline.scoring.encoder import shared_encoder
-    from pipeline.scoring.score import score_file
+    from pipeline.scoring.score import count_rows, score_file
     from pipeline.scoring.service import open_scorer
     from pipeline.themes.apply import load_theme_model, sentence_settings
     from pipeline.warehouse import sql_text
@@ -484,9 +484,9 @@ def score(
             sentence_encoder = shared_encoder(sentence_settings(settings))
             themes = load_theme_model(settings, sentence_encoder, scorer.store)
         with _progress() as progress:
-            task = progress.add_task(f"Scoring {input.name}", total=scorer.count_rows(input))
+            task = progress.add_task(f"Scoring {input.name}", total=count_rows(input))
             try:
-                rows = score_file(
+                scored = score_file(
                     input,
                     output,
                     scorer.encoder,
@@ -504,7 +504,11 @@ def score(
                 scorer.close()
     except ReviewPulseError as exc:
         raise _fail(str(exc)) from None
-    console.print(f"Scored {rows} reviews with {scorer.heads.version} -> [bold]{output}[/]", soft_wrap=True)
+    console.print(f"Scored {scored.reviews} reviews with {scorer.heads.version} -> [bold]{output}[/]",
+                  soft_wrap=True)  # fmt: skip
+    if scored.repeated:
+        console.print(f"{scored.repeated} input rows repeated an earlier review_id: the output has each id "
+                      "once, from its last row", soft_wrap=True)  # fmt: skip
 
 
 class TrainModel(StrEnum):

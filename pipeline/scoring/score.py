@@ -12,8 +12,10 @@ The input is read and written in chunks, so memory stays bounded whatever the fi
 
 from __future__ import annotations
 
+import csv
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -53,6 +55,27 @@ def _chunks(path: Path) -> Iterator[pd.DataFrame]:
             raise BatchError(f"{path.name}: unknown input format {suffix!r}; use .csv, .jsonl or .parquet")
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise BatchError(f"{path.name}: cannot read input ({exc})") from exc
+
+
+def count_rows(path: Path) -> int | None:
+    """The input's row count for the progress bar, read the way ``_chunks`` reads the file (Parquet from
+    its metadata; CSV rows past the header and non-blank JSONL lines by a streaming pass, seconds for a
+    million reviews against hours of encoding); None where the file cannot be read (scoring then says
+    why)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        if suffix in (".jsonl", ".json", ".ndjson"):
+            with path.open("rb") as handle:
+                return sum(1 for line in handle if line.strip())
+        if suffix in (".csv", ".tsv", ".txt"):
+            with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+                rows = csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+                return max(sum(1 for row in rows if any(field.strip() for field in row)) - 1, 0)
+    except (OSError, csv.Error, pa.ArrowException):
+        return None
+    return None
 
 
 def review_text(frame: pd.DataFrame) -> pd.Series:
@@ -97,6 +120,19 @@ def score_frame(
 FAKE_COLUMNS = ("fake_probability", "p_deceptive", "p_generated", "fake_reasons")
 
 
+@dataclass(frozen=True)
+class ScoredFile:
+    """What ``score_file`` wrote: ``reviews`` output rows (one per review_id) from ``rows`` input rows."""
+
+    rows: int
+    reviews: int
+
+    @property
+    def repeated(self) -> int:
+        """Input rows whose review_id a later row repeats (only the later row is in the output)."""
+        return self.rows - self.reviews
+
+
 def row_themes(sentences: pd.DataFrame, rows: int, theme_ids: Sequence[str]) -> list[str]:
     """Per input row, the semicolon-separated theme ids of its sentences (taxonomy order), "" if none."""
     found: list[set[str]] = [set() for _ in range(rows)]
@@ -127,8 +163,9 @@ def score_file(
     themes: ThemeModel | None = None,
     sentences_path: Path | None = None,
     theme_encoder: Encoder | None = None,
-) -> int:
-    """Score every review of ``input_path`` into ``output_path``, chunk by chunk; returns rows written.
+) -> ScoredFile:
+    """Score every review of ``input_path`` into ``output_path``, chunk by chunk; returns the input rows
+    read and the reviews written.
 
     Text scores are written to a partial file as they come. With ``fakes`` (the fake-signal config) and
     ``sql`` (SQL text by name), the file's reviews also get ``fake_probability`` and ``fake_reasons``:
@@ -166,6 +203,8 @@ def score_file(
                     missing = [c for c in REQUIRED if c not in chunk.columns]
                     if missing:
                         raise BatchError(f"{input_path.name}: required column missing: {', '.join(missing)}")
+                    if chunk.empty:  # a CSV with a header only: its one chunk has no rows
+                        continue
                     scored = score_frame(chunk, encoder, heads, store, progress, batch_size)
                     if themes is not None:
                         titles = chunk["title"] if "title" in chunk else [None] * len(chunk)
@@ -203,7 +242,7 @@ def score_file(
     partial.unlink(missing_ok=True)
     if sentence_writer is not None:
         sentence_writer.publish()
-    return written
+    return ScoredFile(rows=rows, reviews=written)
 
 
 class _Appender:

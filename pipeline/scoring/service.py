@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 
 from pipeline.scoring.encoder import Encoder, shared_encoder
 from pipeline.scoring.engine import EmbeddingStore
@@ -23,13 +21,6 @@ class Scorer:
     def close(self) -> None:
         if self.store is not None:
             self.store.close()
-
-    @staticmethod
-    def count_rows(path: Path) -> int | None:
-        """Row count where it is cheap to know (Parquet metadata), for the progress bar."""
-        if path.suffix.lower() == ".parquet" and path.exists():
-            return int(pq.ParquetFile(path).metadata.num_rows)
-        return None
 
 
 def open_scorer(settings: Settings, *, threads: int | None = None) -> Scorer:

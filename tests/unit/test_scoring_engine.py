@@ -17,7 +17,7 @@ from pipeline.errors import BatchError, ReviewPulseError
 from pipeline.scoring.encoder import Encoder
 from pipeline.scoring.engine import EmbeddingStore, encode
 from pipeline.scoring.heads import HeadSet, LinearHead, SentimentHead, StarsHead, heads_version, load_heads
-from pipeline.scoring.score import FAKE_COLUMNS, OUTPUT_COLUMNS, score_file
+from pipeline.scoring.score import FAKE_COLUMNS, OUTPUT_COLUMNS, count_rows, score_file
 
 WORDS = [
     "great",
@@ -156,7 +156,8 @@ def test_score_file_writes_one_row_per_review_id(tiny: CountingEncoder, tmp_path
     ).to_csv(source, index=False)
     for suffix in ("csv", "parquet"):
         target = tmp_path / f"out.{suffix}"
-        assert score_file(source, target, tiny, _heads()) == 3
+        written = score_file(source, target, tiny, _heads())
+        assert (written.rows, written.reviews, written.repeated) == (4, 3, 1)
         got = pd.read_csv(target) if suffix == "csv" else pd.read_parquet(target)
         assert list(got.columns[: len(OUTPUT_COLUMNS)]) == list(OUTPUT_COLUMNS)
         assert sorted(got["review_id"]) == ["a", "b", "c"]
@@ -172,7 +173,7 @@ def test_a_row_without_text_keeps_its_id_and_gets_no_scores(tiny: CountingEncode
     )
     for suffix in ("csv", "parquet"):
         target = tmp_path / f"out.{suffix}"
-        assert score_file(source, target, tiny, _heads()) == 3
+        assert score_file(source, target, tiny, _heads()).reviews == 3
         got = (pd.read_csv(target) if suffix == "csv" else pd.read_parquet(target)).set_index("review_id")
         assert (
             got.loc["a", "sentiment"] in ("negative", "neutral", "positive")
@@ -187,7 +188,7 @@ def test_score_file_reads_jsonl_and_parquet(tiny: CountingEncoder, tmp_path: Pat
     frame = pd.DataFrame({"review_id": [1, 2], "text": ["good", "poor"]})
     source = tmp_path / f"in.{suffix}"
     frame.to_json(source, orient="records", lines=True) if suffix == "jsonl" else frame.to_parquet(source)
-    assert score_file(source, tmp_path / "out.csv", tiny, _heads()) == 2
+    assert score_file(source, tmp_path / "out.csv", tiny, _heads()).reviews == 2
 
 
 def test_score_file_errors_are_clear_and_leave_nothing(tiny: CountingEncoder, tmp_path: Path) -> None:
@@ -200,6 +201,28 @@ def test_score_file_errors_are_clear_and_leave_nothing(tiny: CountingEncoder, tm
         score_file(tmp_path / "in.xlsx", tmp_path / "out.csv", tiny, _heads())
     with pytest.raises(BatchError, match="output must end in .csv or .parquet"):
         score_file(source, tmp_path / "out.json", tiny, _heads())
+
+
+def test_an_input_with_a_header_and_no_rows_is_a_clear_error(tiny: CountingEncoder, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("review_id,text\n", encoding="utf-8")
+    with pytest.raises(BatchError, match="in.csv: no rows to score"):
+        score_file(source, tmp_path / "out.csv", tiny, _heads())
+    assert not list(tmp_path.glob("out.csv*"))
+
+
+def test_count_rows_counts_what_scoring_reads(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"review_id": ["a", "b", "c"], "text": ["one", 'two,\nlines "quoted"', ""]})
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    frame.to_csv(tmp_path / "in.tsv", index=False, sep="\t")
+    frame.to_parquet(tmp_path / "in.parquet")
+    (tmp_path / "in.jsonl").write_text(frame.to_json(orient="records", lines=True) + "\n\n", encoding="utf-8")
+    for suffix in ("csv", "tsv", "parquet", "jsonl"):
+        assert count_rows(tmp_path / f"in.{suffix}") == 3, suffix
+    (tmp_path / "head.csv").write_text("review_id,text\n", encoding="utf-8")
+    assert count_rows(tmp_path / "head.csv") == 0
+    assert count_rows(tmp_path / "absent.csv") is None
+    assert count_rows(tmp_path / "in.xlsx") is None
 
 
 def test_missing_heads_folder_is_a_clear_error(tmp_path: Path) -> None:
@@ -271,7 +294,7 @@ def test_score_file_adds_behavioural_fake_scores_when_the_file_has_reviewers(
     source = tmp_path / "in.csv"
     pd.DataFrame(rows).to_csv(source, index=False)
     target = tmp_path / "out.csv"
-    assert score_file(source, target, tiny, _heads(), **_fake_kwargs()) == len(rows)
+    assert score_file(source, target, tiny, _heads(), **_fake_kwargs()).reviews == len(rows)
     got = pd.read_csv(target).set_index("review_id")
     assert set(FAKE_COLUMNS) <= set(got.columns) and list(got.columns[: len(OUTPUT_COLUMNS) - 1]) == list(
         OUTPUT_COLUMNS[1:]
@@ -290,7 +313,7 @@ def test_score_file_gives_a_text_only_fake_score_without_reviewer_columns(
         {"review_id": ["a", "b", "a"], "text": ["ok", "the box was late and it broke", "great"]}
     ).to_json(source, orient="records", lines=True)
     target = tmp_path / "out.parquet"
-    assert score_file(source, target, tiny, _heads(), **_fake_kwargs(short_text=1.0)) == 2
+    assert score_file(source, target, tiny, _heads(), **_fake_kwargs(short_text=1.0)).reviews == 2
     got = pd.read_parquet(target).set_index("review_id")
     assert got["fake_probability"].between(0, 1).all()
     assert "very short text (1 word)" in got.loc["a", "fake_reasons"]  # the last "a" row: "great"
