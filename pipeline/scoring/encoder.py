@@ -149,19 +149,24 @@ def is_adapted(version: str) -> bool:
     return ADAPTER_MARK in version
 
 
+def adapter_label(version: str, adapter: Path | None = None) -> str | None:
+    """The adapter folder merged into an encoder of ``version``, repo-relative where it can be (``adapter``:
+    the folder loaded; the review encoder's ``models/encoder-adapter`` when not given); None when plain.
+    Written into ``heads.json`` so a head folder's card names the adapter its heads were fitted on."""
+    if not is_adapted(version):
+        return None
+    if adapter is None:
+        return "models/encoder-adapter"
+    return adapter.relative_to(REPO_ROOT).as_posix() if adapter.is_relative_to(REPO_ROOT) else str(adapter)
+
+
 def describe(version: str, adapter: Path | None = None) -> str:
-    """How a head folder's encoder was set up, for its ``heads.json`` method line (``adapter``: the adapter
-    folder merged, when not the review encoder's ``models/encoder-adapter``)."""
-    if is_adapted(version):
-        where = "models/encoder-adapter"
-        if adapter is not None:
-            where = (
-                adapter.relative_to(REPO_ROOT).as_posix()
-                if adapter.is_relative_to(REPO_ROOT)
-                else str(adapter)
-            )
-        return f"encoder with its LoRA adapter merged ({where}), frozen while the heads fit"
-    return "frozen encoder"
+    """How a head folder's encoder was set up, for its ``heads.json`` method line (``adapter`` as in
+    ``adapter_label``)."""
+    where = adapter_label(version, adapter)
+    if where is None:
+        return "frozen encoder"
+    return f"encoder with its LoRA adapter merged ({where}), frozen while the heads fit"
 
 
 def quantize_int8(model: Any) -> Any:

@@ -28,21 +28,31 @@ def _table(rows: list[dict[str, Any]], keys: list[str]) -> str:
     return "\n".join(lines)
 
 
-def encoder_note(version: str, sentences: bool = False) -> str:
-    """How the encoder behind a head folder was set up, for model cards (``sentences``: the theme model's
-    sentence encoder)."""
-    if is_adapted(version) and sentences:
-        return (
-            "with the theme model's sentence adapter (`models/themes/sentence-adapter`) merged\n"
-            "  (fine-tuned on the theme labels and the sentences' own sentiment; see its README),\n"
-            "  frozen while these heads fit"
-        )
-    if is_adapted(version):
-        return (
-            "with the LoRA adapter of `models/encoder-adapter` merged (fine-tuned on the sentiment\n"
-            "  mixture's and the fake-text data's train splits; see its card), frozen while these heads fit"
-        )
-    return "frozen"
+ADAPTER_NOTES = {
+    "models/encoder-adapter": (
+        "with the LoRA adapter of `models/encoder-adapter` merged (fine-tuned on the sentiment\n"
+        "  mixture's and the fake-text data's train splits; see its card), frozen while these heads fit"
+    ),
+    "models/themes/sentence-adapter": (
+        "with the theme model's sentence adapter (`models/themes/sentence-adapter`) merged\n"
+        "  (fine-tuned on the theme labels and the sentences' own sentiment; see its README),\n"
+        "  frozen while these heads fit"
+    ),
+}
+"""Card wording per adapter folder that ``heads.json`` can name (another folder gets a generic line)."""
+
+
+def encoder_note(spec: dict[str, Any]) -> str:
+    """How the encoder behind a head folder was set up, for model cards: the adapter that ``heads.json``
+    names (``adapter``, written by training) or the plain encoder."""
+    if not is_adapted(spec["encoder"]):
+        return "frozen"
+    adapter = spec.get("adapter")
+    if adapter is None:
+        return "with a LoRA adapter merged (its heads.json does not say which), frozen while these heads fit"
+    return ADAPTER_NOTES.get(
+        adapter, f"with the LoRA adapter of `{adapter}` merged, frozen while these heads fit"
+    )
 
 
 def write_model_card(folder: Path) -> Path:
@@ -54,7 +64,7 @@ def write_model_card(folder: Path) -> Path:
                      for name, counts in data["rows"].items())  # fmt: skip
     split_names = " | ".join(next(iter(data["rows"].values())).keys())
     weight = spec.get("theme_sentences_weight")
-    encoder = encoder_note(spec["encoder"], sentences=bool(weight))
+    encoder = encoder_note(spec)
     sentence_note = (
         "\n`theme_sentences`: the theme training set's sentences (`models/themes/trainset`) with their\n"
         f"hand-given sentence sentiment, each weighing {weight:g} reviews; a sentence takes the split of\n"

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from pipeline.scoring.encoder import Encoder, describe, load_encoder
+from pipeline.scoring.encoder import Encoder, adapter_label, describe, load_encoder
 from pipeline.scoring.heads import HeadSet, LinearHead, SentimentHead, StarsHead
 from pipeline.scoring.metrics import evaluate_frame
 from pipeline.scoring.training_data import (
@@ -143,6 +143,7 @@ def train(
         "prefix": "query: ",
         "method": f"{describe(encoder.version, settings.encoder_adapter)} + multinomial logistic regression "
                   "per head",
+        "adapter": adapter_label(encoder.version, settings.encoder_adapter),
         "seed": SEED, "c_grid": list(C_GRID),
         **({"theme_sentences_weight": sentence_weight} if sentence_weight > 0 else {}),
     }  # fmt: skip

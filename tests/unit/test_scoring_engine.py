@@ -318,3 +318,28 @@ def test_score_file_gives_a_text_only_fake_score_without_reviewer_columns(
     assert got["fake_probability"].between(0, 1).all()
     assert "very short text (1 word)" in got.loc["a", "fake_reasons"]  # the last "a" row: "great"
     assert got.loc["b", "fake_probability"] < got.loc["a", "fake_probability"]
+
+
+def test_a_model_card_names_the_adapter_its_heads_json_records() -> None:
+    """The card's encoder line follows heads.json's ``adapter`` (written by training from the adapter
+    loaded), not a guess from other fields; every shipped adapted head folder records one."""
+    from pipeline.scoring.encoder import adapter_label
+    from pipeline.scoring.model_card import encoder_note
+    from pipeline.settings import REPO_ROOT
+
+    adapted, plain = "me5-x+lora-1234abcd", "me5-x"
+    sentence = adapter_label(adapted, REPO_ROOT / "models" / "themes" / "sentence-adapter")
+    assert sentence == "models/themes/sentence-adapter"
+    assert "sentence adapter (`models/themes/sentence-adapter`)" in encoder_note(
+        {"encoder": adapted, "adapter": sentence}
+    )
+    assert "`models/encoder-adapter` merged" in encoder_note(
+        {"encoder": adapted, "adapter": adapter_label(adapted)}
+    )
+    assert "`/elsewhere/mine` merged" in encoder_note({"encoder": adapted, "adapter": "/elsewhere/mine"})
+    assert "does not say which" in encoder_note({"encoder": adapted})
+    assert adapter_label(plain, REPO_ROOT / "models" / "encoder-adapter") is None
+    assert encoder_note({"encoder": plain}) == "frozen"
+    for folder in ("sentiment-stars", "fake-text", "themes/sentence-sentiment"):
+        spec = json.loads((REPO_ROOT / "models" / folder / "heads.json").read_text(encoding="utf-8"))
+        assert spec["adapter"] and spec["adapter"] in spec["method"], folder
