@@ -141,13 +141,28 @@ def row_themes(sentences: pd.DataFrame, rows: int, theme_ids: Sequence[str]) -> 
     return [";".join(t for t in theme_ids if t in row_set) for row_set in found]
 
 
-def _sentence_rows(sentences: pd.DataFrame, review_ids: pd.Series) -> pd.DataFrame:
-    """The sentence-level output: one row per sentence with its review_id, sentiment and themes."""
+def _sentence_rows(sentences: pd.DataFrame, review_ids: pd.Series, first_seq: int) -> pd.DataFrame:
+    """The sentence-level output: one row per sentence with its review_id, sentiment and themes, and
+    ``_seq``, the input row it came from (``first_seq`` is the chunk's first), so that a repeated
+    review_id's sentences can be kept from its last row only."""
+    rows = sentences["row"].to_numpy(dtype=int)
     out = sentences.drop(columns=["row", "text_key"])
-    out.insert(0, "review_id", review_ids.astype(str).to_numpy()[sentences["row"].to_numpy(dtype=int)])
+    out.insert(0, "review_id", review_ids.astype(str).to_numpy()[rows])
+    out.insert(0, "_seq", rows + first_seq)
     out["themes"] = [";".join(t) for t in out["themes"]]
     out["theme_scores"] = [";".join(f"{v:.4f}" for v in scores) for scores in out["theme_scores"]]
     return out
+
+
+def _distinct_paths(input_path: Path, output_path: Path, sentences_path: Path | None) -> None:
+    """Refuse an output that would overwrite the input or the other output (before anything is written)."""
+    named = [("--input", input_path), ("--output", output_path)]
+    if sentences_path is not None:
+        named.append(("--sentences", sentences_path))
+    for i, (name, path) in enumerate(named):
+        for other, other_path in named[i + 1 :]:
+            if path.resolve() == other_path.resolve():
+                raise BatchError(f"{other} {other_path} is the same file as {name}: give it another path")
 
 
 def score_file(
@@ -188,6 +203,7 @@ def score_file(
         raise ValueError("sentence output needs the theme model")
     if sentences_path is not None and sentences_path.suffix.lower() not in (".csv", ".parquet"):
         raise BatchError(f"{sentences_path.name}: sentence output must end in .csv or .parquet")
+    _distinct_paths(input_path, output_path, sentences_path)
     sentence_writer = _Appender(sentences_path) if sentences_path is not None else None
     output_path.parent.mkdir(parents=True, exist_ok=True)
     partial = output_path.with_name(output_path.name + ".partial")
@@ -213,7 +229,7 @@ def score_file(
                         themed = theme_sentences(themes, theme_encoder or encoder, store, units)
                         scored["themes"] = row_themes(themed, len(scored), themes.taxonomy.ids)
                         if sentence_writer is not None:
-                            sentence_writer.write(_sentence_rows(themed, scored["review_id"]))
+                            sentence_writer.write(_sentence_rows(themed, scored["review_id"], rows))
                     if opinions is not None:
                         opinions.add(chunk, review_text(chunk).tolist(), scored)
                     scored.insert(0, "_seq", range(rows, rows + len(scored)))
@@ -232,6 +248,8 @@ def score_file(
             if not rows:
                 raise BatchError(f"{input_path.name}: no rows to score")
             written = _finish(con, partial, output_path, parquet, opinions, fakes, sql)
+            if sentence_writer is not None:
+                sentence_writer.keep_last_rows(con)
         except BaseException:
             partial.unlink(missing_ok=True)
             if sentence_writer is not None:
@@ -251,6 +269,7 @@ class _Appender:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.partial = path.with_name(path.name + ".partial")
+        self.partial.parent.mkdir(parents=True, exist_ok=True)
         self.partial.unlink(missing_ok=True)
         self.parquet = path.suffix.lower() == ".parquet"
         self.writer: pq.ParquetWriter | None = None
@@ -267,6 +286,23 @@ class _Appender:
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+
+    def keep_last_rows(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Drop the sentences of rows whose review_id a later row repeats (``scores`` in ``con`` has each
+        row's ``review_id`` and ``_seq``), and the ``_seq`` column, as the main output keeps the last row."""
+        self.close()
+        if not self.partial.exists():
+            return
+        kept = self.partial.with_name(self.partial.name + ".kept")
+        options = "(format parquet)" if self.parquet else "(format csv, header true)"
+        target = "'" + str(kept).replace("'", "''") + "'"
+        source = _reader(self.partial, self.parquet)
+        con.execute(
+            f"copy (select * exclude (_seq) from {source} where cast(_seq as bigint) in "
+            "(select max(_seq) from scores group by review_id) "
+            f"order by cast(_seq as bigint), cast(sentence_index as bigint)) to {target} {options}"
+        )
+        kept.replace(self.partial)
 
     def discard(self) -> None:
         self.close()
@@ -290,7 +326,8 @@ def _finish(
     opinions: FileOpinions | None, fakes: FakeConfig | None, sql: Callable[[str], str] | None,
 ) -> int:  # fmt: skip
     """Write the output: the last row per review_id, in input order, with the fake columns if asked."""
-    con.execute(f"create table scores as select * from {_reader(partial, parquet)}")
+    source = _reader(partial, parquet)  # a CSV's _seq is read back as text: compare it as a number
+    con.execute(f"create table scores as select * replace (cast(_seq as bigint) as _seq) from {source}")
     present = {r[0] for r in con.execute("select column_name from (describe scores)").fetchall()}
     for column in ("p_deceptive", "p_generated"):
         if column not in present:

@@ -109,3 +109,37 @@ def test_score_cli_adds_themes_and_writes_one_row_per_sentence(env: Path, tmp_pa
     assert (rows[rows["review_id"] == "praise"]["themes"] == "").all()
     bad = CliRunner().invoke(cli.app, ["score", "-i", str(source), "-o", str(out), "--sentences", "s.txt"])
     assert bad.exit_code == 1 and "sentence output must end in .csv or .parquet" in bad.output
+
+
+def test_a_repeated_review_id_gives_its_sentences_from_its_last_row_only(env: Path, tmp_path: Path) -> None:
+    """The main output keeps a repeated id's last row; the sentence file must agree with it (it kept every
+    row's sentences), also when the rows are ten apart (a CSV's row numbers read back as text)."""
+    rows = [{"review_id": f"r{i}", "text": f"Fine product number {i}."} for i in range(10)]
+    rows.insert(1, {"review_id": "a", "text": "The box was crushed and the delivery took three weeks."})
+    rows.append({"review_id": "a", "text": "Corrected: works fine, but the refund was slow."})
+    source = tmp_path / "repeated.csv"
+    pd.DataFrame(rows).to_csv(source, index=False)
+    out, sentences = tmp_path / "scores.csv", tmp_path / "new" / "folder" / "sentences.csv"
+    result = CliRunner().invoke(cli.app, ["score", "-i", str(source), "-o", str(out), "--sentences",
+                                          str(sentences)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 input rows repeated an earlier review_id" in result.output
+    scores = pd.read_csv(out, keep_default_na=False)
+    assert scores["review_id"].tolist() == [f"r{i}" for i in range(10)] + ["a"]  # input order, a at its last
+    assert scores.set_index("review_id").loc["a", "themes"] == "returns_refunds"
+    said = pd.read_csv(sentences, keep_default_na=False)
+    assert "_seq" not in said.columns
+    assert said[said["review_id"] == "a"]["sentence"].tolist() == [
+        "Corrected: works fine", "but the refund was slow."
+    ]  # fmt: skip
+    assert list(dict.fromkeys(said["review_id"])) == scores["review_id"].tolist()  # in input order
+
+
+def test_an_output_path_that_names_the_input_is_refused_and_the_input_kept(env: Path, tmp_path: Path) -> None:
+    before = env.read_bytes()
+    for args in (["-o", str(env)], ["-o", str(tmp_path / "o.csv"), "--sentences", str(env)],
+                 ["-o", str(tmp_path / "o.csv"), "--sentences", str(tmp_path / "o.csv")]):  # fmt: skip
+        result = CliRunner().invoke(cli.app, ["score", "-i", str(env), *args])
+        assert result.exit_code == 1 and "is the same file as" in result.output, result.output
+        assert env.read_bytes() == before
+    assert not (tmp_path / "o.csv").exists()

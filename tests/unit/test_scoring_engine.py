@@ -166,6 +166,24 @@ def test_score_file_writes_one_row_per_review_id(tiny: CountingEncoder, tmp_path
         assert not (tmp_path / f"out.{suffix}.partial").exists()
 
 
+def test_a_repeated_id_keeps_its_last_row_ten_rows_later_and_the_output_keeps_input_order(
+    tiny: CountingEncoder, tmp_path: Path
+) -> None:
+    """Row numbers 9 and 10 (and 2 against 10) compare as numbers, not as the text a CSV reads back."""
+    ids = ["r0", "a", *[f"r{i}" for i in range(2, 10)], "a", "r11"]
+    languages = ["en", "es", *["en"] * 8, "pt", "en"]
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"review_id": ids, "text": ["good"] * len(ids), "language": languages}).to_csv(
+        source, index=False
+    )
+    for suffix in ("csv", "parquet"):
+        target = tmp_path / f"out.{suffix}"
+        assert score_file(source, target, tiny, _heads()).repeated == 1
+        got = pd.read_csv(target) if suffix == "csv" else pd.read_parquet(target)
+        assert got["review_id"].tolist() == ["r0", *[f"r{i}" for i in range(2, 10)], "a", "r11"]
+        assert got.set_index("review_id").loc["a", "language"] == "pt"
+
+
 def test_a_row_without_text_keeps_its_id_and_gets_no_scores(tiny: CountingEncoder, tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     pd.DataFrame({"review_id": ["a", "b", "c"], "text": ["great", "", "  "], "title": ["", "", ""]}).to_csv(
