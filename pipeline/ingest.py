@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.errors import BatchError, ReviewPulseError
 from pipeline.settings import Settings
@@ -325,15 +326,18 @@ def stage_file(settings: Settings, *, kind: str, source: str, path: str, night: 
     clock = time.perf_counter()
     try:
         frame, rejected, meta["rows_read"] = parse_file(kind, source, Path(path), the_night)
-    except ReviewPulseError as exc:
-        meta.update(status="failed", error=str(exc))
-    else:
         frame.to_parquet(folder / "rows.parquet", index=False)
         rejected_frame = pd.DataFrame(
             [asdict(r) for r in rejected], columns=["record_no", "line_no", "raw", "code", "reason"]
         )
         rejected_frame.astype({"record_no": "int64", "line_no": "Int64"}).to_parquet(
             folder / "rejected.parquet", index=False
+        )
+    except ReviewPulseError as exc:
+        meta.update(status="failed", error=str(exc))
+    except (ValueError, pa.ArrowException) as exc:  # a value the readers let through (UnicodeError too)
+        meta.update(
+            status="failed", error=f"{Path(path).name}: cannot stage its rows ({type(exc).__name__}: {exc})"
         )
     meta["seconds"] = round(time.perf_counter() - clock, 3)
     return _write_meta(meta)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.errors import BatchError
@@ -72,6 +73,16 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise BatchError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _whole_records_inside(raw: str, delimiter: str, fields: int) -> int:
+    """How many of a multi-line record's continuation lines parse, on their own, as a record with the
+    header's number of fields: rows an unclosed quote swallowed into one field (0 for an ordinary record)."""
+    continuation = raw.splitlines()[1:]
+    if fields < 2 or not continuation:
+        return 0
+    return sum(len(next(csv.reader([line], delimiter=delimiter, strict=False), [])) == fields
+               for line in continuation)  # fmt: skip
 
 
 def read_delimited(path: Path, delimiter: str = ",") -> RawBatch:
@@ -136,6 +147,12 @@ def read_delimited(path: Path, delimiter: str = ",") -> RawBatch:
                 )
             )
             continue
+        swallowed = _whole_records_inside(raw, delimiter, len(header))
+        if swallowed:
+            reason = (f"a quoted field runs over {swallowed} later line(s) that read as whole records "
+                      "(an unclosed quote?)")  # fmt: skip
+            rejected.append(Rejected(record_no, line_no, raw.rstrip("\r\n"), "malformed_record", reason))
+            continue
         records.append(values)
         numbers.append(record_no)
         line_nos.append(line_no)
@@ -159,6 +176,14 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, float) and value != value:  # NaN
         return None
     return str(value)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read_jsonl(path: Path) -> RawBatch:
@@ -190,7 +215,15 @@ def read_jsonl(path: Path) -> RawBatch:
             reason = f"JSON line is a {type(obj).__name__}, not an object"
             rejected.append(Rejected(record_no, line_no, line, "broken_json", reason))
             continue
-        rows.append({k: _as_text(v) for k, v in obj.items()})
+        row = {k: _as_text(v) for k, v in obj.items()}
+        broken = next((k for k, v in row.items() if v is not None and not _encodable(v)), None)
+        if broken is not None:  # "\ud83d" alone: half of an emoji's escape pair, cut by the exporter
+            reason = (
+                f"undecodable text in {broken}: an escaped lone surrogate (half an emoji?), not valid UTF-8"
+            )
+            rejected.append(Rejected(record_no, line_no, line, "undecodable", reason))
+            continue
+        rows.append(row)
         numbers.append(record_no)
         line_nos.append(line_no)
         raws.append(line)
@@ -203,18 +236,82 @@ def read_jsonl(path: Path) -> RawBatch:
 
 
 def read_parquet(path: Path) -> RawBatch:
-    """Read a Parquet file; every row is readable once the file is, so nothing is rejected here."""
+    """Read a Parquet file. A row whose string or binary cell is not valid UTF-8 is rejected as
+    ``undecodable`` (the rest load); every other row is readable once the file is."""
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for a corrupt file
         raise BatchError(f"{path.name}: not a readable Parquet file ({exc})") from exc
-    records = table.to_pylist()
-    rows = [{k: _as_text(v) for k, v in rec.items()} for rec in records]
+    try:
+        records: list[dict[str, Any] | str] = list(table.to_pylist())
+    except UnicodeDecodeError:  # a string column holds bytes that are not UTF-8: find its rows
+        records = [_parquet_row(table, i) for i in range(table.num_rows)]
+    rows: list[dict[str, str | None]] = []
+    numbers: list[int] = []
+    raws: list[str] = []
+    rejected: list[Rejected] = []
+    for record_no, record in enumerate(records, start=1):
+        broken, row = _parquet_text(record)
+        if broken is not None:
+            raw = _parquet_raw(table, record_no - 1)
+            reason = f"undecodable bytes in {broken}: not valid UTF-8"
+            rejected.append(Rejected(record_no, None, raw, "undecodable", reason))
+            continue
+        rows.append(row)
+        numbers.append(record_no)
+        raws.append(json.dumps(record, ensure_ascii=False, default=_json_default))
     frame = pd.DataFrame(rows, columns=table.column_names, dtype="object")
-    frame["_record_no"] = list(range(1, len(rows) + 1))
+    frame["_record_no"] = numbers
     frame["_line_no"] = None
-    frame["_raw"] = [json.dumps(r, ensure_ascii=False, default=str) for r in records]
-    return RawBatch(frame, [])
+    frame["_raw"] = raws
+    return RawBatch(frame, rejected)
+
+
+def _parquet_row(table: pa.Table, i: int) -> dict[str, Any] | str:
+    """Row ``i`` as Python values, or the name of its first string column that is not valid UTF-8."""
+    row = table.slice(i, 1)
+    try:
+        return dict(row.to_pylist()[0])
+    except UnicodeDecodeError:
+        for name, column in zip(row.column_names, row.columns, strict=True):
+            try:
+                column.to_pylist()
+            except UnicodeDecodeError:
+                return name
+        raise
+
+
+def _parquet_text(record: dict[str, Any] | str) -> tuple[str | None, dict[str, str | None]]:
+    """``(column that is not valid UTF-8 or None, the row as the parsers' strings)``; binary cells are
+    decoded as UTF-8 text. ``record`` is a row, or already the name of its undecodable column."""
+    if isinstance(record, str):
+        return record, {}
+    row: dict[str, str | None] = {}
+    for key, value in record.items():
+        if isinstance(value, bytes):
+            try:
+                value = value.decode("utf-8")
+            except UnicodeDecodeError:
+                return key, {}
+        row[key] = _as_text(value)
+    return None, row
+
+
+def _parquet_raw(table: pa.Table, i: int) -> str:
+    """Row ``i`` for the quarantine, its text cells read as bytes (undecodable ones shown as ``\\xNN``)."""
+    cells: dict[str, Any] = {}
+    for name, column in zip(table.column_names, table.slice(i, 1).columns, strict=True):
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = column.cast(pa.binary())
+        value = column.to_pylist()[0]
+        cells[name] = (
+            _printable(value.decode("utf-8", "surrogateescape")) if isinstance(value, bytes) else value
+        )
+    return json.dumps(cells, ensure_ascii=False, default=str)
+
+
+def _json_default(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 READERS = {

@@ -81,5 +81,53 @@ def test_corrupt_parquet_is_a_batch_error(tmp_path: Path) -> None:
         read_parquet(path)
 
 
+def test_csv_rows_swallowed_by_an_unclosed_quote_are_quarantined_not_hidden(tmp_path: Path) -> None:
+    """An unclosed quote makes the next lines part of one text; those lines read as whole records, so
+    the record is rejected with them (visible in the quarantine) instead of loading as one review."""
+    path = tmp_path / "r.csv"
+    path.write_text(
+        'id,rating,text\n1,5,"broken text\n2,4,ok text\n3,4,"quoted"\n4,4,last\n'
+        '5,3,"a real review\nover two lines, with a comma"\n',
+        encoding="utf-8",
+    )
+    batch = read_delimited(path)
+    assert [(r.record_no, r.line_no, r.code) for r in batch.rejected] == [(1, 2, "malformed_record")]
+    assert "runs over 2 later line(s) that read as whole records" in batch.rejected[0].reason
+    assert "2,4,ok text" in batch.rejected[0].raw
+    assert batch.rows["id"].tolist() == ["4", "5"]  # a multi-line text that swallows no row still loads
+
+
+def test_jsonl_escaped_lone_surrogate_is_rejected_and_others_kept(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"id": 1, "text": "fine \\ud83d\\ude00"}\n{"id": 2, "text": "cut \\ud83d"}\n{"id": 3}\n',
+                    encoding="utf-8")  # fmt: skip
+    batch = read_jsonl(path)
+    assert batch.rows["id"].tolist() == ["1", "3"]
+    assert batch.rows["text"].tolist()[0] == "fine \U0001f600"  # a whole escaped pair is an emoji
+    assert [(r.record_no, r.code) for r in batch.rejected] == [(2, "undecodable")]
+    assert "lone surrogate" in batch.rejected[0].reason and "\\ud83d" in batch.rejected[0].raw
+
+
+def test_parquet_cells_that_are_not_utf8_are_rejected_and_others_kept(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    values = [b"ok text", b"caf\xe9 latin-1", b"also ok"]
+    ends = [sum(len(v) for v in values[:i]) for i in range(len(values) + 1)]
+    offsets = pa.array(ends, pa.int32()).buffers()[1]  # a string column holding the bytes as they are
+    text = pa.Array.from_buffers(pa.string(), 3, [None, offsets, pa.py_buffer(b"".join(values))])
+    pq.write_table(pa.table({"id": ["1", "2", "3"], "text": text}), tmp_path / "s.parquet")
+    pq.write_table(
+        pa.table({"id": ["1", "2"], "text": pa.array(values[:2], pa.binary())}), tmp_path / "b.parquet"
+    )
+    strings, binary = read_parquet(tmp_path / "s.parquet"), read_parquet(tmp_path / "b.parquet")
+    assert strings.rows["text"].tolist() == ["ok text", "also ok"]
+    assert binary.rows["text"].tolist() == ["ok text"]  # binary cells are read as UTF-8 text, not b'...'
+    for batch in (strings, binary):
+        assert [(r.record_no, r.code) for r in batch.rejected] == [(2, "undecodable")]
+        assert "undecodable bytes in text" in batch.rejected[0].reason
+        assert "caf\\\\xe9" in batch.rejected[0].raw  # JSON of the row, the bad byte shown as \xe9
+
+
 def test_scrub_emails() -> None:
     assert scrub_emails("from ana.souza42@example.com, broken") == "from [redacted-email], broken"

@@ -224,3 +224,43 @@ def test_staging_survives_another_load_removing_the_nights_empty_folder(
     assert raced  # the race happened, and the file still loads
     outcome = nightly.load_sources(settings, NIGHT, [source])
     assert outcome["failures"] == [] and outcome["kinds"]["reviews"] == 1
+
+
+def test_rows_that_cannot_be_staged_fail_their_file_with_the_reason_not_the_night(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A value the readers let through and Parquet refuses (here a lone surrogate) fails its own file, on
+    the record, instead of raising out of the source's task with the other files staged."""
+    import pandas as pd
+
+    from pipeline import ingest
+
+    settings = Settings(home=tmp_path / "home", progress=False)
+    folder = settings.landing_path("reviews", "generic_csv", NIGHT)
+    folder.mkdir(parents=True)
+    header = "review_id,product_id,reviewer_id,rating,title,text,review_date,language\n"
+    (folder / "a.csv").write_text(header + "r1,p1,u1,5,Nice,Works well,2026-11-19,en\n", encoding="utf-8")
+    (folder / "b.csv").write_text(header + "r2,p1,u2,4,Ok,Fine,2026-11-19,en\n", encoding="utf-8")
+    real = ingest.parse_file
+
+    def with_a_surrogate(kind: str, source: str, path: Path, night: date):  # type: ignore[no-untyped-def]
+        frame, rejected, read = real(kind, source, path, night)
+        if path.name == "a.csv":
+            frame = frame.assign(
+                text=pd.Series(["cut \ud83d"] * len(frame), dtype="object", index=frame.index)
+            )
+        return frame, rejected, read
+
+    monkeypatch.setattr(ingest, "parse_file", with_a_surrogate)
+    sources = nightly.list_sources(settings, NIGHT)
+    staged = nightly.ingest_source(settings, sources[0], NIGHT)
+    assert [m["status"] for m in staged] == ["failed", "read"]
+    assert "a.csv: cannot stage its rows (UnicodeEncodeError" in staged[0]["error"]
+    nightly.validate_source(staged)
+    outcome = nightly.load_sources(settings, NIGHT, sources)
+    assert [f.split(":")[0] for f in outcome["failures"]] == [str(folder / "a.csv")]
+    con = connect(settings)
+    try:
+        assert con.execute("select review_id from reviews").fetchall() == [("r2",)]
+    finally:
+        con.close()
