@@ -193,6 +193,8 @@ def run_cmd(
         console.print(f"[yellow]No files landed for {date_}[/] under {settings.landing_dir}", soft_wrap=True)
     else:
         console.print(_ingest_table(results))
+    for entry in night.unlisted:
+        err.print(f"[yellow]not loaded[/] {entry}", soft_wrap=True)
     console.print(f"Report: [bold]{night.report}/index.html[/]", soft_wrap=True)
     took = step_seconds(night.seconds)
     console.print(f"Took {sum(took.values()):.0f} s: "

@@ -34,6 +34,7 @@ from pipeline.ingest import (
 )
 from pipeline.settings import Settings
 from pipeline.sources import KINDS, SOURCES
+from pipeline.sources.spec import SourceSpec
 from pipeline.warehouse import connect
 
 
@@ -47,10 +48,10 @@ def parse_night(night: str | date) -> date:
         raise ConfigError(f"night must be a date like 2026-11-20, got {night!r}") from None
 
 
-def _source_glob(kind: str, source: str) -> str | None:
+def _source_spec(kind: str, source: str) -> SourceSpec | None:
     for spec in SOURCES:
         if spec.kind.name == kind and spec.name == source:
-            return spec.glob
+            return spec
     return None
 
 
@@ -70,9 +71,36 @@ def list_landing_files(settings: Settings, night: str) -> list[dict[str, str]]:
             folder = source_dir / night
             if not folder.is_dir():
                 continue
-            pattern = _source_glob(kind, source_dir.name) or "*"
+            spec = _source_spec(kind, source_dir.name)
+            pattern = spec.glob if spec is not None else "*"
             for path in sorted(p for p in folder.glob(pattern) if p.is_file() and not p.name.startswith(".")):
                 found.append({"kind": kind, "source": source_dir.name, "path": str(path)})
+    return found
+
+
+def unlisted_landing_files(settings: Settings, night: str) -> list[str]:
+    """What sits in the night's landing folders but no source loads, each as ``"path: why"``: a file
+    its source's pattern does not match (``EXPORT.CSV``, ``export.json``, ``x.csv.gz``) other than the
+    source's side files, a sub-folder, or a folder of an unknown kind. ``list_landing_files`` leaves
+    these out; the night reports them so that they are not skipped in silence."""
+    night = parse_night(night).isoformat()
+    found: list[str] = []
+    if not settings.landing_dir.is_dir():
+        return found
+    for kind_dir in sorted(p for p in settings.landing_dir.iterdir() if p.is_dir() and p.name[0] != "."):
+        for source_dir in sorted(p for p in kind_dir.iterdir() if p.is_dir()):
+            folder = source_dir / night
+            if not folder.is_dir():
+                continue
+            spec = _source_spec(kind_dir.name, source_dir.name)
+            for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+                if kind_dir.name not in KINDS:
+                    found.append(f"{path}: {kind_dir.name!r} is not a kind ReviewPulse loads "
+                                 f"({', '.join(sorted(KINDS))})")  # fmt: skip
+                elif path.is_dir():
+                    found.append(f"{path}: a folder; files must sit directly in {folder}")
+                elif spec is not None and not any(path.match(g) for g in (spec.glob, *spec.side_files)):
+                    found.append(f"{path}: its name does not match {spec.name}'s files ({spec.glob})")
     return found
 
 
@@ -98,8 +126,10 @@ def load_landed(
 ) -> dict[str, Any]:
     """Without Airflow: hand over files still waiting for the lake (even on a night with nothing landed),
     then ingest every landed file in this process. Returns ``{"files": [summary, ...], "failures": ["path:
-    error", ...], "lake_pending": ["file: error", ...]}``, as ``load_sources`` does for the DAG."""
-    out: dict[str, Any] = {"files": [], "failures": [], "lake_pending": []}
+    error", ...], "lake_pending": ["file: error", ...], "unlisted": ["path: why", ...]}``, as
+    ``load_sources`` does for the DAG."""
+    out: dict[str, Any] = {"files": [], "failures": [], "lake_pending": [],
+                           "unlisted": unlisted_landing_files(settings, night)}  # fmt: skip
     con = connect(settings)
     try:
         out["lake_pending"].extend(finish_hand_offs(con, settings))
@@ -149,10 +179,13 @@ def load_sources(settings: Settings, night: str, sources: list[dict[str, Any]]) 
     Returns ``{"files": [summary, ...], "failures": ["path: error", ...], "kinds": {kind: rows loaded},
     "lake_pending": ["file: error", ...]}``; a file that failed anywhere is recorded in ``ingest_runs`` and
     listed in ``failures``; a file that loaded but could not be handed to the lake is listed in
-    ``lake_pending`` (it stays staged; this function hands such files over first, on the next call).
+    ``lake_pending`` (it stays staged; this function hands such files over first, on the next call);
+    ``unlisted`` names what sits in the night's landing folders but no source loads
+    (``unlisted_landing_files``).
     """
     night = parse_night(night).isoformat()
-    out: dict[str, Any] = {"files": [], "failures": [], "kinds": {}, "lake_pending": []}
+    out: dict[str, Any] = {"files": [], "failures": [], "kinds": {}, "lake_pending": [],
+                           "unlisted": unlisted_landing_files(settings, night)}  # fmt: skip
     con = connect(settings)
     try:
         out["lake_pending"].extend(finish_hand_offs(con, settings))
@@ -315,6 +348,7 @@ class NightResult:
     night: str
     files: list[IngestResult | dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    unlisted: list[str] = field(default_factory=list)  # landed but loaded by no source: "path: why"
     lake: dict[str, dict[str, int]] = field(default_factory=dict)  # rows published, per night and table
     lake_error: str | None = None  # the loads stand; their files wait (loaded/ or staging/) for the next run
     report: str | None = None
@@ -373,6 +407,7 @@ def run_night(
     with step("load"):
         loaded = load_landed(settings, night, on_file=on_file)
     result.files, result.failures, pending = loaded["files"], loaded["failures"], loaded["lake_pending"]
+    result.unlisted = loaded["unlisted"]
     with step("plan_scoring"):
         plan = plan_scoring(settings, night)
     if plan:

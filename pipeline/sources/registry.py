@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipeline.errors import BatchError
 from pipeline.sources.canonical import KINDS, REVIEWS, SELLER_FEEDBACK, SURVEY_RESPONSES
+from pipeline.sources.olist import SIDE_FILES as OLIST_SIDE_FILES
 from pipeline.sources.olist import attach_seller
 from pipeline.sources.spec import SourceSpec
 
@@ -172,6 +173,7 @@ SOURCES: list[SourceSpec] = [
         constants={"channel": "olist", "language": "pt"},
         glob="*order_reviews*.csv",
         enrich=attach_seller,
+        side_files=OLIST_SIDE_FILES,
     ),
     SourceSpec(
         name="amazon_seller_central",

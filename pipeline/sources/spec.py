@@ -38,6 +38,8 @@ class SourceSpec:
         glob: which files in a landing folder belong to this source.
         seller_from_filename: the seller id is the file name without extension (Seller Central).
         enrich: optional function adding columns from side files (Olist's order items).
+        side_files: globs of those side files: they sit in the landing folder but are not loaded
+            themselves (a landed file that neither ``glob`` nor these match is reported as not loaded).
     """
 
     name: str
@@ -53,6 +55,7 @@ class SourceSpec:
     glob: str = "*"
     seller_from_filename: bool = False
     enrich: Enricher | None = None
+    side_files: tuple[str, ...] = ()
 
     def required_columns(self) -> list[str]:
         """Source columns a file must have, in declaration order."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.nightly import STEPS, list_landing_files, parse_night, run_night
+from pipeline.nightly import STEPS, list_landing_files, parse_night, run_night, unlisted_landing_files
 from pipeline.settings import Settings
 
 HEADER = "review_id,product_id,reviewer_id,rating,title,text,review_date\n"
@@ -32,6 +32,31 @@ def test_lists_only_that_nights_files_matching_each_source(settings: Settings) -
         {"kind": "reviews", "source": "generic_csv", "path": str(good)},
         {"kind": "seller_feedback", "source": "olist", "path": str(olist)},
     ]
+
+
+def test_landed_files_no_source_loads_are_reported_not_skipped_in_silence(settings: Settings) -> None:
+    night = "2026-11-01"
+    _land(settings, "reviews", "generic_csv", night, "a.csv", HEADER)
+    upper = _land(settings, "reviews", "generic_csv", night, "EXPORT.CSV", HEADER)
+    zipped = _land(settings, "reviews", "generic_csv", night, "b.csv.gz", "")
+    nested = settings.landing_path("reviews", "generic_csv", night) / "sub"
+    nested.mkdir()
+    (nested / "c.csv").write_text(HEADER, encoding="utf-8")
+    json = _land(settings, "reviews", "generic_jsonl", night, "export.json", "{}\n")
+    kind = _land(settings, "review", "generic_csv", night, "d.csv", HEADER)
+    _land(settings, "seller_feedback", "olist", night, "olist_order_reviews_dataset.csv", "x\n")
+    _land(settings, "seller_feedback", "olist", night, "olist_order_items_dataset.csv", "x\n")  # side file
+    products = _land(settings, "seller_feedback", "olist", night, "olist_products_dataset.csv", "x\n")
+    _land(settings, "reviews", "generic_csv", "2026-11-02", "OTHER.CSV", HEADER)  # another night
+    assert [e.split(": ", 1)[0] for e in unlisted_landing_files(settings, night)] == [
+        str(kind), str(upper), str(zipped), str(nested), str(json), str(products)
+    ]  # fmt: skip
+    why = dict(e.split(": ", 1) for e in unlisted_landing_files(settings, night))
+    assert why[str(upper)] == "its name does not match generic_csv's files (*.csv)"
+    assert why[str(nested)].startswith("a folder; files must sit directly in")
+    assert why[str(kind)].startswith("'review' is not a kind ReviewPulse loads (reviews,")
+    assert len(list_landing_files(settings, night)) == 2
+    assert run_night(settings, night).unlisted == unlisted_landing_files(settings, night)
 
 
 def test_a_folder_for_an_unknown_source_fails_loudly(settings: Settings) -> None:
