@@ -295,8 +295,10 @@ class FakeNightly(types.ModuleType):
         pending = [
             f"{p}: loaded, but handing it to the lake failed" for p in paths if p.endswith("stuck.csv")
         ]
+        unlisted = [f"{p[: -len('stuck.csv')]}EXPORT.CSV: its name does not match" for p in paths
+                    if p.endswith("stuck.csv")]  # fmt: skip
         return {"files": [{"file": p} for p in paths], "failures": failures, "kinds": {"reviews": 3},
-                "lake_pending": pending}  # fmt: skip
+                "lake_pending": pending, "unlisted": unlisted}  # fmt: skip
 
     def plan_scoring(self, settings: Any, night: str) -> list[str]:
         self.calls.append(("plan_scoring", settings, {"night": night}))
@@ -428,6 +430,7 @@ def test_a_loaded_file_not_yet_in_the_lake_is_a_warning_not_a_failed_night(
     with caplog.at_level("WARNING"):
         outcome = _body(nightly, "load")(sources, outlet_events=events, ds="2026-11-20")
     assert outcome["lake_pending"] and "stuck.csv: loaded, but handing it to the lake failed" in caplog.text
+    assert "loaded by no source:\n/landing/EXPORT.CSV: its name does not match" in caplog.text
     assert len(events.items()) == 3  # the loads stand: the assets are published as usual
 
 
