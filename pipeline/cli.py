@@ -111,7 +111,7 @@ def ingest(
 
     settings = Settings.from_env()
     try:
-        the_night = parse_night(night) if night else date.today()
+        the_night = parse_night(night) if night is not None else date.today()
         con = connect(settings)
         try:
             with console.status(f"Ingesting {path.name} ({format}, {kind})…"):

@@ -37,15 +37,23 @@ from pipeline.sources import KINDS, SOURCES
 from pipeline.sources.spec import SourceSpec
 from pipeline.warehouse import connect
 
+FIRST_NIGHT, LAST_NIGHT = date(1970, 1, 1), date(2999, 12, 31)
+"""The nights a run can be for: periods and windows reach back and forward from the night, which near
+year 1 or 9999 leaves the calendar."""
+
 
 def parse_night(night: str | date) -> date:
-    """Accept ``YYYY-MM-DD`` (or a date) and return a date, with a clear error otherwise."""
-    if isinstance(night, date):
-        return night
-    try:
-        return date.fromisoformat(night)
-    except ValueError:
-        raise ConfigError(f"night must be a date like 2026-11-20, got {night!r}") from None
+    """Accept ``YYYY-MM-DD`` (any ISO form of a date, or a date) from ``FIRST_NIGHT`` to ``LAST_NIGHT`` and
+    return a date, with a clear error otherwise."""
+    if not isinstance(night, date):
+        try:
+            night = date.fromisoformat(night)
+        except ValueError:
+            raise ConfigError(f"night must be a date like 2026-11-20, got {night!r}") from None
+    if not FIRST_NIGHT <= night <= LAST_NIGHT:
+        raise ConfigError(f"night must be a date like 2026-11-20 between {FIRST_NIGHT} and {LAST_NIGHT}, "
+                          f"got {night.isoformat()}")  # fmt: skip
+    return night
 
 
 def _source_spec(kind: str, source: str) -> SourceSpec | None:

@@ -75,7 +75,8 @@ def test_a_folder_for_an_unknown_source_fails_loudly(settings: Settings) -> None
     assert all(s >= 0 for s in result.seconds.values()) and result.seconds["write_report"] > 0
 
 
-@pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "01/11/2026"])
+@pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "01/11/2026", "", "0001-01-01",
+                                 "9999-12-31", "1969-12-31"])  # fmt: skip
 def test_night_must_be_an_iso_date(bad: str) -> None:
     with pytest.raises(ConfigError, match="night must be a date like"):
         parse_night(bad)
