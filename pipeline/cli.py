@@ -366,6 +366,8 @@ def models_list(
 
     settings = Settings.from_env()
     try:
+        if model is not None:
+            registry.check_model(model)
         names = [model] if model else registry.models(settings)
         if not names:
             console.print(f"The registry in {registry.registry_dir(settings.home)} is empty: every model is "
@@ -437,7 +439,7 @@ def models_promote(
 def models_rollback(
     model: Annotated[str, typer.Argument(help="The model.")],
     to: Annotated[
-        str | None, typer.Option(help="A version, or 'shipped'; default: undo the last change of current.")
+        str | None, typer.Option(help="A version, or 'shipped'; default: undo the last promotion in force.")
     ] = None,
 ) -> None:
     """Make the previous version (or --to) current again; the one that was current is retired."""

@@ -145,7 +145,20 @@ def read_index(home: Path, model: str) -> dict[str, Any]:
         index = json.loads(text)
     except ValueError as exc:
         raise ReviewPulseError(f"model registry index {path} is not valid JSON: {exc}") from exc
+    if not (isinstance(index, dict) and isinstance(index.get("versions"), list)
+            and isinstance(index.get("history"), list)):  # fmt: skip
+        raise ReviewPulseError(
+            f"model registry index {path} is not an index: it needs 'versions' and 'history' lists "
+            "(restore it from a backup, or remove it to start empty)"
+        )
     return dict(index)
+
+
+def check_model(model: str) -> None:
+    """ReviewPulseError unless ``model`` is one the registry keeps versions of (a typo must not create a
+    registry folder or an index of its own)."""
+    if model not in GATES:
+        raise ReviewPulseError(f"unknown model {model!r}: the registry keeps {', '.join(GATES)}")
 
 
 def promoted_folder(home: Path, model: str) -> Path | None:
@@ -217,6 +230,7 @@ def clean_metrics(value: Any) -> Any:
 @contextmanager
 def _locked(home: Path, model: str) -> Iterator[dict[str, Any]]:
     """Hold the model's lock; yield its index to change in place; write it back atomically on success."""
+    check_model(model)
     folder = model_dir(home, model)
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / ".lock").open("a") as lock:
@@ -355,19 +369,42 @@ def promote(settings: Settings, model: str, version: str, reason: str = "promote
 
 
 def rollback(settings: Settings, model: str, to: str | None = None) -> dict[str, Any]:
-    """Undo the last change of the current version (or go to ``to``; ``"shipped"`` for the shipped folder).
+    """Undo the last promotion still in force (or go to ``to``; ``"shipped"`` for the shipped folder).
 
-    The version that was current is retired; rolling back to None makes the shipped folder current.
+    Promotions stack up and plain rollbacks take them off one at a time: promote A, promote B, then
+    rollback, rollback gives A, then shipped, then "nothing to roll back" (never back to B). A rollback
+    ``to`` a version jumps there and takes nothing off. The version that was current is retired; rolling
+    back to None makes the shipped folder current.
     """
     with _locked(settings.home, model) as index:
+        current = index.get("current")
         if to is None:
-            if not index["history"] or index["history"][-1]["version"] != index.get("current"):
+            stack = _undo_stack(index["history"])
+            while stack and stack[-1] == current:  # a jump (rollback --to) may have landed there already
+                stack.pop()
+            if not stack:
                 raise ReviewPulseError(f"{model}: nothing to roll back")
-            target = index["history"][-1]["previous"]
+            target, action = stack[-1], "rollback"
         else:
-            target = None if to == "shipped" else to
+            target, action = (None if to == "shipped" else to), "rollback_to"
+            if target == current:
+                raise ReviewPulseError(f"{model}: {to} is already current")
         if target is not None:
             _entry(index, model, target)
-        reason = f"rolled back from {index.get('current') or 'shipped'}"
-        previous = _set_current(index, target, "rollback", reason)
+        reason = f"rolled back from {current or 'shipped'}"
+        previous = _set_current(index, target, action, reason)
         return {"model": model, "current": target, "previous": previous, "reason": reason}
+
+
+def _undo_stack(history: list[dict[str, Any]]) -> list[str | None]:
+    """The versions plain rollbacks return to, the next one last: each promotion puts the version it
+    replaced on the stack; a plain rollback takes entries off down to the one it went to; a rollback to
+    a named version (``rollback_to``) changes nothing."""
+    stack: list[str | None] = []
+    for change in history:
+        if change["action"] == "rollback":
+            while stack and stack.pop() != change["version"]:
+                pass
+        elif change["action"] != "rollback_to":
+            stack.append(change["previous"])
+    return stack

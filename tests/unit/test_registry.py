@@ -342,6 +342,44 @@ def test_rollback_undoes_the_last_change_and_needs_one(settings: Settings) -> No
         registry.rollback(settings, "themes", to="20990101-ffff0000")
 
 
+def test_repeated_rollbacks_walk_back_and_never_return_to_what_they_left(settings: Settings) -> None:
+    """A rollback undone by the next one put the bad version back (A, B, A, B ...): an operator's retry
+    or second rollback must go further back, and a jump with --to must not be undone into the bad one."""
+    a, b, c = "20261101-aaaa0000", "20261108-bbbb0000", "20261115-cccc0000"
+    for version in (a, b, c):
+        _register_combiner(settings, version)
+    for version in (a, b, c):
+        registry.promote(settings, "themes", version)
+    assert [registry.rollback(settings, "themes")["current"] for _ in range(3)] == [b, a, None]
+    with pytest.raises(ReviewPulseError, match="nothing to roll back"):
+        registry.rollback(settings, "themes")
+    registry.promote(settings, "themes", a)
+    registry.promote(settings, "themes", c)
+    assert registry.rollback(settings, "themes", to="shipped")["current"] is None
+    assert registry.rollback(settings, "themes")["current"] == a  # the promotion before c's, not c
+    with pytest.raises(ReviewPulseError, match="is already current"):
+        registry.rollback(settings, "themes", to=a)
+    assert registry.rollback(settings, "themes")["current"] is None
+    with pytest.raises(ReviewPulseError, match="nothing to roll back"):
+        registry.rollback(settings, "themes")
+
+
+def test_a_misspelt_model_is_refused_and_creates_nothing(settings: Settings) -> None:
+    for call in (lambda: registry.rollback(settings, "themse", to="shipped"),
+                 lambda: registry.promote(settings, "themse", "v1")):  # fmt: skip
+        with pytest.raises(ReviewPulseError, match="unknown model 'themse': the registry keeps themes"):
+            call()
+    assert not registry.model_dir(settings.home, "themse").exists()
+    assert registry.models(settings) == []
+
+
+def test_an_index_without_its_lists_is_a_clear_error(settings: Settings) -> None:
+    _register_combiner(settings, "20261101-aaaa0000")
+    (registry.model_dir(settings.home, "themes") / "index.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ReviewPulseError, match="is not an index: it needs 'versions' and 'history'"):
+        registry.versions(settings, "themes")
+
+
 # ---------------------------------------------------------------------------------------------------------
 # train_candidate with a stand-in trainer
 
