@@ -176,6 +176,10 @@ def load_mixture(data_dir: Path) -> pd.DataFrame:
     sentiment_dir = data_dir / "sentiment"
     if not sentiment_dir.is_dir():
         raise ReviewPulseError(f"training data not found at {sentiment_dir} (set REVIEWPULSE_DATA_DIR)")
+    missing = [name for source in SOURCES for name in source.files if not (sentiment_dir / name).is_file()]
+    if missing:
+        raise ReviewPulseError(f"training data incomplete in {sentiment_dir}: missing {', '.join(missing)} "
+                               "(the shared data's sentiment folder, see its README)")  # fmt: skip
     frames = []
     for source in SOURCES:
         frame = source.read(sentiment_dir)

@@ -3,8 +3,11 @@ much it weighs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from pipeline.scoring.train import fit_heads
 from pipeline.scoring.training_data import review_splits, split_of
@@ -72,3 +75,15 @@ def test_the_by_language_metrics_are_over_reviews_and_sentences_get_rows_of_thei
     review_row = by_dataset[by_dataset["dataset"] == "reviews"].iloc[0]
     assert by_language.iloc[0]["accuracy"] == review_row["accuracy"] > 0.8
     assert by_dataset[by_dataset["dataset"] == "theme_sentences"].iloc[0]["accuracy"] < 0.2
+
+
+def test_a_partly_present_sentiment_folder_names_the_missing_files(tmp_path: Path) -> None:
+    from pipeline.errors import ReviewPulseError
+    from pipeline.scoring.training_data import load_mixture
+
+    (tmp_path / "sentiment").mkdir()
+    (tmp_path / "sentiment" / "marc_es.csv").write_text("review_id\n", encoding="utf-8")
+    with pytest.raises(
+        ReviewPulseError, match=r"training data incomplete .*: missing marc_en.jsonl, amazon_br"
+    ):
+        load_mixture(tmp_path)
