@@ -227,11 +227,23 @@ def check_columns(
         )
 
 
+def _kept_rows(ids: pd.Series, invalid: set[int]) -> dict[Any, int]:
+    """Per id, the row kept: the first that passed the other checks, else the first."""
+    kept: dict[Any, int] = {}
+    for i, value in ids.items():
+        if pd.isna(value):
+            continue
+        if value not in kept or (kept[value] in invalid and i not in invalid):
+            kept[value] = int(i)  # type: ignore[call-overload]
+    return kept
+
+
 def validate_rows(kind: Kind, frame: pd.DataFrame, rejected: list[Rejected]) -> ValidationResult:
     """Run the row suite of ``kind`` over a canonical frame; return good rows and quarantined rows.
 
     ``rejected`` are records the reader could not parse; they join the quarantine with their reasons.
-    Of rows sharing an id, the first is kept and later ones are quarantined (``duplicate_id``).
+    Of rows sharing an id, the first that passes the other checks is kept and the rows after it are
+    quarantined (``duplicate_id``): a bad first row must not take a good correction down with it.
     """
     checks = _row_checks(kind)
     suite = _suite(
@@ -253,17 +265,16 @@ def validate_rows(kind: Kind, frame: pd.DataFrame, rejected: list[Rejected]) -> 
     result = _run(suite, checked)
     reasons: dict[int, list[tuple[str, str]]] = {}
     summary: list[dict[str, Any]] = []
-    first_record = frame.drop_duplicates(kind.id_column).set_index(kind.id_column)["_record_no"]
     by_key = {(r.expectation_config.type, r.expectation_config.kwargs["column"]): r for r in result.results}
     for check in checks:
         res = by_key[(_snake(check.expectation), check.column)]
         if res.exception_info and res.exception_info.get("raised_exception"):
             raise BatchError(f"validation could not run {check.expectation} on {check.column}")
         bad = list(res.result.get("unexpected_index_list") or [])
-        if check.code == "duplicate_id":
-            later = frame.index[
-                frame[kind.id_column].duplicated(keep="first") & frame[kind.id_column].notna()
-            ]
+        if check.code == "duplicate_id":  # the last check: ``reasons`` holds every other failure
+            kept = _kept_rows(frame[kind.id_column], set(reasons))
+            ids = frame[kind.id_column]
+            later = [i for i in frame.index if pd.notna(ids[i]) and i > kept[ids[i]]]
             bad = sorted(set(bad) & set(later))
         summary.append(
             {
@@ -278,7 +289,8 @@ def validate_rows(kind: Kind, frame: pd.DataFrame, rejected: list[Rejected]) -> 
             row = frame.loc[i]
             message = check.message(row)
             if check.code == "duplicate_id":
-                message += f" record {int(first_record[row[kind.id_column]])} of this file"
+                first = frame["_record_no"].to_numpy()[kept[row[kind.id_column]]]  # the index is 0..n-1
+                message += f" record {int(first)} of this file"
             reasons.setdefault(int(i), []).append((check.code, message))
     bad_index = sorted(reasons)
     quarantined = pd.DataFrame(

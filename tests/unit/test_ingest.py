@@ -74,6 +74,31 @@ def test_every_bad_row_is_quarantined_with_its_reason(
     assert summary == "6"
 
 
+def test_a_repeated_id_keeps_its_first_good_row_when_the_first_is_bad(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
+    """An export that repeats a bad row as a corrected one: the correction loads (both were quarantined,
+    and no row of the id was kept); rows after the kept one are still duplicates."""
+    path = _write_csv(
+        tmp_path / "reviews.csv",
+        [
+            ["r1", "p1", "u1", "5", "", "   ", "2026-11-01", "en"],
+            ["r1", "p1", "u1", "5", "", "Corrected text", "2026-11-01", "en"],
+            ["r1", "p1", "u1", "4", "", "Third copy", "2026-11-01", "en"],
+            ["r2", "p1", "u2", "9", "", "Bad stars", "2026-11-01", "en"],
+            ["r2", "p1", "u2", "8", "", "Still bad", "2026-11-01", "en"],
+        ],
+    )
+    result = ingest_file(con, settings, path, fmt="generic_csv", kind="reviews", night=NIGHT)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (5, 1, 4)
+    assert run(con, "select review_id, text from reviews") == [("r1", "Corrected text")]
+    rows = run(con, "select record_no, reason from quarantine order by record_no")
+    assert [r[0] for r in rows] == [1, 3, 4, 5]
+    reasons = dict(rows)
+    assert reasons[1] == "text is empty" and "repeats record 2 of this file" in reasons[3]
+    assert "repeats record 4 of this file" in reasons[5]  # no good row: the first is the one kept
+
+
 def test_same_file_twice_changes_nothing(
     tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
 ) -> None:
