@@ -76,13 +76,19 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _whole_records_inside(raw: str, delimiter: str, fields: int) -> int:
-    """How many of a multi-line record's continuation lines parse, on their own, as a record with the
-    header's number of fields: rows an unclosed quote swallowed into one field (0 for an ordinary record)."""
-    continuation = raw.splitlines()[1:]
-    if fields < 2 or not continuation:
+    """How many of a multi-line record's middle lines read, on their own, like a record: the header's
+    number of fields, the first one a token (no spaces, like an id). Those are rows an unclosed quote
+    swallowed into one field (0 for an ordinary record). The last line is left out: it holds the closing
+    quote and the record's own remaining fields. Files of fewer than four columns are not checked: prose
+    with a few commas would match too often."""
+    if fields < 4:
         return 0
-    return sum(len(next(csv.reader([line], delimiter=delimiter, strict=False), [])) == fields
-               for line in continuation)  # fmt: skip
+    swallowed = 0
+    for line in raw.splitlines()[1:-1]:
+        values = next(csv.reader([line], delimiter=delimiter, strict=False), [])
+        if len(values) == fields and re.fullmatch(r"[^\s\"]{1,64}", values[0]):
+            swallowed += 1
+    return swallowed
 
 
 def read_delimited(path: Path, delimiter: str = ",") -> RawBatch:

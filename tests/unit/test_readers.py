@@ -86,15 +86,21 @@ def test_csv_rows_swallowed_by_an_unclosed_quote_are_quarantined_not_hidden(tmp_
     the record is rejected with them (visible in the quarantine) instead of loading as one review."""
     path = tmp_path / "r.csv"
     path.write_text(
-        'id,rating,text\n1,5,"broken text\n2,4,ok text\n3,4,"quoted"\n4,4,last\n'
-        '5,3,"a real review\nover two lines, with a comma"\n',
+        "id,product,rating,date,text\n"
+        '1,p,5,2026-11-01,"broken text\n2,p,4,2026-11-01,ok text\n3,p,4,2026-11-01,more\n'
+        '4,p,4,2026-11-01,"x"\n'
+        "5,p,4,2026-11-01,last\n"
+        '6,p,3,2026-11-01,"a real review\nover lines, with a comma\n\nand the end, too"\n'
+        '7,p,3,2026-11-01,"short\nthen, a, b, c, the end"\n'
+        '8,p,3,2026-11-01,"intro\ncolors: nice, red, pink, fun\nend"\n',
         encoding="utf-8",
     )
     batch = read_delimited(path)
     assert [(r.record_no, r.line_no, r.code) for r in batch.rejected] == [(1, 2, "malformed_record")]
     assert "runs over 2 later line(s) that read as whole records" in batch.rejected[0].reason
-    assert "2,4,ok text" in batch.rejected[0].raw
-    assert batch.rows["id"].tolist() == ["4", "5"]  # a multi-line text that swallows no row still loads
+    assert "2,p,4,2026-11-01,ok text" in batch.rejected[0].raw
+    # multi-line texts load, also when a line of prose has as many commas as a record has fields
+    assert batch.rows["id"].tolist() == ["5", "6", "7", "8"]
 
 
 def test_jsonl_escaped_lone_surrogate_is_rejected_and_others_kept(tmp_path: Path) -> None:
