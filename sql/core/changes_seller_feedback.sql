@@ -1,16 +1,22 @@
+-- changed: the stored row will be updated (merge_seller_feedback.sql): an edit of its content
+-- (re-scored), or a correction of the columns outside the content hash (not re-scored)
 with staged as (
-    select source, feedback_id, content_hash from stg_seller_feedback
+    select source, feedback_id, content_hash, (channel, seller_id, order_id, reviewer_key) as details
+    from stg_seller_feedback
 ),
 
 existing as (
-    select source, feedback_id, content_hash, last_seen from seller_feedback
+    select source, feedback_id, content_hash, last_seen, (channel, seller_id, order_id, reviewer_key) as details
+    from seller_feedback
 ),
 
 compared as (
     select
         case
             when existing.feedback_id is null then 'new'
-            when existing.content_hash <> staged.content_hash and $night >= existing.last_seen then 'changed'
+            when $night >= existing.last_seen and (
+                existing.content_hash <> staged.content_hash or existing.details is distinct from staged.details
+            ) then 'changed'
             else 'unchanged'
         end as change
     from staged

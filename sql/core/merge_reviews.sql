@@ -25,6 +25,23 @@ when matched and target.content_hash <> staged.content_hash and $night >= target
     needs_scoring = true,
     last_seen = $night,
     ingest_run_id = $run_id
+-- a correction of columns outside the content hash (seller, verified flag, votes ...): stored, not re-scored
+when matched and $night >= target.last_seen and (
+    target.channel, target.product_title, target.category, target.seller_id, target.reviewer_key,
+    target.verified_purchase, target.helpful_votes
+) is distinct from (
+    staged.channel, staged.product_title, staged.category, staged.seller_id, staged.reviewer_key,
+    staged.verified_purchase, staged.helpful_votes
+) then update set
+    channel = staged.channel,
+    product_title = staged.product_title,
+    category = staged.category,
+    seller_id = staged.seller_id,
+    reviewer_key = staged.reviewer_key,
+    verified_purchase = staged.verified_purchase,
+    helpful_votes = staged.helpful_votes,
+    last_seen = $night,
+    ingest_run_id = $run_id
 when matched then update set
     last_seen = greatest(target.last_seen, $night)
 when not matched then insert (

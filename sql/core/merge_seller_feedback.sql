@@ -24,6 +24,18 @@ when matched and target.content_hash <> staged.content_hash and $night >= target
     needs_scoring = true,
     last_seen = $night,
     ingest_run_id = $run_id
+-- a correction of columns outside the content hash (seller, order, rater): stored, not re-scored
+when matched and $night >= target.last_seen and (
+    target.channel, target.seller_id, target.order_id, target.reviewer_key
+) is distinct from (
+    staged.channel, staged.seller_id, staged.order_id, staged.reviewer_key
+) then update set
+    channel = staged.channel,
+    seller_id = staged.seller_id,
+    order_id = staged.order_id,
+    reviewer_key = staged.reviewer_key,
+    last_seen = $night,
+    ingest_run_id = $run_id
 when matched then update set
     last_seen = greatest(target.last_seen, $night)
 when not matched then insert (

@@ -148,6 +148,40 @@ def test_edited_review_updates_row_and_marks_for_rescoring(
     assert rows[1] == ("r2", 5, "Great blender, works well", 1, False, NIGHT, later)
 
 
+def test_a_correction_outside_the_content_is_stored_without_rescoring(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
+    """A later export that corrects the seller, the verified flag or the votes (the fake signals read the
+    flag) was counted unchanged and thrown away; it is stored, and the text is not scored again."""
+    header = [*HEADER, "seller_id", "verified_purchase", "helpful_votes"]
+    unchanged = [*_good(2), "s", "true", "0"]
+    first = _write_csv(tmp_path / "a.csv", [[*_good(1), "sellerA", "false", "1"], unchanged], header)
+    ingest_file(con, settings, first, fmt="generic_csv", kind="reviews", night=NIGHT)
+    run(con, "update reviews set needs_scoring = false")  # as if the scorer had scored them
+    later = date(2026, 11, 4)
+    second = _write_csv(tmp_path / "b.csv", [[*_good(1), "sellerB", "true", "50"], unchanged], header)
+    result = ingest_file(con, settings, second, fmt="generic_csv", kind="reviews", night=later)
+    assert (result.rows_new, result.rows_changed, result.rows_unchanged) == (0, 1, 1)
+    rows = run(con, "select review_id, seller_id, verified_purchase, helpful_votes, content_version, "
+                    "needs_scoring, last_seen from reviews order by review_id")  # fmt: skip
+    assert rows == [("r1", "sellerB", True, 50, 1, False, later), ("r2", "s", True, 0, 1, False, later)]
+    older = _write_csv(tmp_path / "c.csv", [[*_good(1), "sellerA", "false", "1"]], header)
+    ingest_file(con, settings, older, fmt="generic_csv", kind="reviews", night=NIGHT)  # an older night's file
+    assert run(con, "select seller_id from reviews where review_id = 'r1'") == [("sellerB",)]
+
+
+def test_a_seller_feedback_correction_of_its_seller_is_stored(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
+    header = ["feedback_id", "seller_id", "order_id", "reviewer_id", "rating", "comment", "feedback_date"]
+    for night, seller in ((NIGHT, "sellerA"), (date(2026, 11, 4), "sellerB")):
+        path = _write_csv(tmp_path / f"{seller}.csv", [["f1", seller, "o1", "u1", "4", "Fast", "2026-11-01"]],
+                          header)  # fmt: skip
+        result = ingest_file(con, settings, path, fmt="generic_csv", kind="seller_feedback", night=night)
+    assert (result.rows_new, result.rows_changed, result.rows_unchanged) == (0, 1, 0)
+    assert run(con, "select seller_id, content_version from seller_feedback") == [("sellerB", 1)]
+
+
 def test_missing_required_column_fails_whole_file(
     tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
 ) -> None:
