@@ -474,13 +474,14 @@ def score(
     """
     from pipeline.fake.signals import FakeConfig
     from pipeline.scoring.encoder import shared_encoder
-    from pipeline.scoring.score import count_rows, score_file
+    from pipeline.scoring.score import check_paths, count_rows, score_file
     from pipeline.scoring.service import open_scorer
     from pipeline.themes.apply import load_theme_model, sentence_settings
     from pipeline.warehouse import sql_text
 
     settings = Settings.from_env()
     try:
+        check_paths(input, output, sentences)  # before seconds of model loading
         fakes = FakeConfig.load(settings.fake_signals_path)
         with console.status("Loading the encoder and heads…"):
             scorer = open_scorer(settings, threads=threads)

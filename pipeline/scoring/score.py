@@ -154,8 +154,13 @@ def _sentence_rows(sentences: pd.DataFrame, review_ids: pd.Series, first_seq: in
     return out
 
 
-def _distinct_paths(input_path: Path, output_path: Path, sentences_path: Path | None) -> None:
-    """Refuse an output that would overwrite the input or the other output (before anything is written)."""
+def check_paths(input_path: Path, output_path: Path, sentences_path: Path | None = None) -> None:
+    """The checks ``score_file`` makes before reading anything, for callers to make before loading models:
+    known output formats, and no output that would overwrite the input or the other output."""
+    if output_path.suffix.lower() not in (".csv", ".parquet"):
+        raise BatchError(f"{output_path.name}: output must end in .csv or .parquet")
+    if sentences_path is not None and sentences_path.suffix.lower() not in (".csv", ".parquet"):
+        raise BatchError(f"{sentences_path.name}: sentence output must end in .csv or .parquet")
     named = [("--input", input_path), ("--output", output_path)]
     if sentences_path is not None:
         named.append(("--sentences", sentences_path))
@@ -194,16 +199,12 @@ def score_file(
     Sentences are encoded by ``theme_encoder`` (the encoder the theme model was loaded with; default
     ``encoder``).
     """
+    check_paths(input_path, output_path, sentences_path)
     parquet = output_path.suffix.lower() == ".parquet"
-    if not parquet and output_path.suffix.lower() != ".csv":
-        raise BatchError(f"{output_path.name}: output must end in .csv or .parquet")
     if fakes is not None and sql is None:
         raise ValueError("fake scoring needs the SQL lookup too")
     if sentences_path is not None and themes is None:
         raise ValueError("sentence output needs the theme model")
-    if sentences_path is not None and sentences_path.suffix.lower() not in (".csv", ".parquet"):
-        raise BatchError(f"{sentences_path.name}: sentence output must end in .csv or .parquet")
-    _distinct_paths(input_path, output_path, sentences_path)
     sentence_writer = _Appender(sentences_path) if sentences_path is not None else None
     output_path.parent.mkdir(parents=True, exist_ok=True)
     partial = output_path.with_name(output_path.name + ".partial")
