@@ -964,10 +964,14 @@ def keywords(
         night = parse_night(date_) if date_ else None
         con = connect(settings, read_only=True)
         try:
+            frames = []  # both looked up before printing: an unknown category errors before any table
             for scope, scope_id in (("product", product), ("category", category)):
-                if scope_id is None:
-                    continue
-                frame = top_keywords(con, settings, scope, scope_id, language=language, night=night, top=top)
+                if scope_id is not None:
+                    found = top_keywords(
+                        con, settings, scope, scope_id, language=language, night=night, top=top
+                    )
+                    frames.append((scope, scope_id, found))
+            for scope, scope_id, frame in frames:
                 for lang, rows in frame.groupby("language", sort=True):
                     period = f"{rows['period_start'].iloc[0]} to {rows['period_end'].iloc[0]}"
                     console.print(_keywords_table(rows, f"{scope} {scope_id} ({lang}), {period}"))
@@ -986,7 +990,11 @@ def keywords(
                     table.add_column(col)
                 for row in gaps[list(gap_columns)].itertuples(index=False):
                     table.add_row(*(_keyword_cell(v) for v in row))
-                console.print(table)
+                if gaps.empty:
+                    console.print("Your listing already uses every phrase your customers use for this "
+                                  "product in this period.", soft_wrap=True)  # fmt: skip
+                else:
+                    console.print(table)
         finally:
             con.close()
     except ReviewPulseError as exc:

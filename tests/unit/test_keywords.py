@@ -490,8 +490,21 @@ def test_cli_bad_input_is_a_one_line_error(home: Path, tmp_path: Path) -> None:
         (["--product", "p1", "--listing", str(empty)], "is empty"),
         (["--product", "p1", "--listing", str(tmp_path / "missing.txt")], "not found"),
         (["--product", "p1", "--date", "yesterday"], "night must be a date"),
+        (["--product", "p1", "--date", "0001-01-01"], "between 1970-01-01 and"),
         ([], "--product or --category"),
     ):
         result = runner.invoke(cli.app, ["keywords", *args])
         assert result.exit_code == 1, (args, result.output)
         assert message in result.output and "Traceback" not in result.output
+    # an unknown category is found before the product's table is printed, not after it
+    result = runner.invoke(cli.app, ["keywords", "--product", "p1", "--category", "nope"])
+    assert result.exit_code == 1 and "nope" in result.output and "battery life" not in result.output
+
+
+def test_cli_says_so_when_the_listing_lacks_nothing(home: Path, tmp_path: Path) -> None:
+    full = runner.invoke(cli.app, ["keywords", "--product", "p1", "--top", "200"])
+    listing = tmp_path / "listing.txt"
+    listing.write_text(full.output, encoding="utf-8")  # every phrase shown, so the listing has them all
+    result = runner.invoke(cli.app, ["keywords", "--product", "p1", "--listing", str(listing)])
+    assert result.exit_code == 0, result.output
+    assert "already uses every phrase" in result.output and "lacks" not in result.output
