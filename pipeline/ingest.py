@@ -142,6 +142,12 @@ def parse_file(kind: str, fmt: str, path: Path, night: date) -> tuple[pd.DataFra
     """
     spec = get_source(kind, fmt)
     batch = READERS[spec.reader](path)
+    if batch.rows.empty and spec.reader == "jsonl":  # no object to take column names from
+        if not batch.rejected:
+            raise BatchError(f"{path.name}: file is empty (no JSON line)")
+        first = batch.rejected[0]
+        raise BatchError(f"{path.name}: no readable record: all {len(batch.rejected)} lines were rejected, "
+                         f"the first (line {first.line_no}) as {first.reason}")  # fmt: skip
     check_columns(spec.name, spec.kind, batch.columns, spec.required_columns(), path.name)
     frame = to_canonical(spec, batch, path=path, night=night)
     # Records we could not parse may still carry an email address in clear.

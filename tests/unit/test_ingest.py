@@ -182,6 +182,25 @@ def test_a_seller_feedback_correction_of_its_seller_is_stored(
     assert run(con, "select seller_id, content_version from seller_feedback") == [("sellerB", 1)]
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"review_id": "r1", "text": "cut\n[1, 2]\n',
+         r"no readable record: all 2 lines were rejected, the first \(line 1\) as broken JSON line"),
+        ("\n  \n", "file is empty"),
+    ],
+)  # fmt: skip
+def test_a_jsonl_file_without_one_readable_line_says_why(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection, content: str, message: str
+) -> None:
+    """It said 'required columns missing: review_id, ...', which sends the reader to the wrong fix."""
+    path = tmp_path / "r.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(BatchError, match=message):
+        ingest_file(con, settings, path, fmt="generic_jsonl", kind="reviews", night=NIGHT)
+    assert run(con, "select status from ingest_runs") == [("failed",)]
+
+
 def test_missing_required_column_fails_whole_file(
     tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
 ) -> None:
