@@ -48,6 +48,9 @@ GATES: dict[str, tuple[str, ...]] = {
 # Candidate and current are scored in the same run on the same rows, so equal models give equal numbers;
 # the tolerance only absorbs float noise in the last bits.
 TOLERANCE = 1e-9
+SHARED_FILE, SHARED_FOLDER = 0o644, 0o755
+"""Modes of the index and version folders: readable by the other users an Airflow deployment's workers
+may run as (``tempfile`` would leave them private to the user who wrote them)."""
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
             handle.write("\n")
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, SHARED_FILE)  # mkstemp makes it private; every worker user must read the registry
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -266,7 +270,9 @@ def staging_dir(settings: Settings, model: str) -> Path:
     """A fresh private folder inside the model's registry folder to train into before ``register``."""
     folder = model_dir(settings.home, model)
     folder.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
+    staged = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
+    staged.chmod(SHARED_FOLDER)  # mkdtemp makes it private; it becomes the version folder workers read
+    return staged
 
 
 def register(

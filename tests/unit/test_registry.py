@@ -113,6 +113,11 @@ def test_register_moves_the_folder_in_and_lists_the_version(settings: Settings) 
     assert item["status"] == "candidate" and item["reason"] is None and item["metrics"] == EQUAL
     assert item["created_at"].endswith("+00:00")
     assert registry.models(settings) == ["themes"]
+    # readable by every worker user, not private to the one that trained it (tempfile's default)
+    assert (folder.stat().st_mode & 0o777, (folder.parent / "index.json").stat().st_mode & 0o777) == (
+        0o755,
+        0o644,
+    )
 
 
 def test_registering_the_same_version_again_keeps_its_folder_and_status(settings: Settings) -> None:
