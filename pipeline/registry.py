@@ -320,6 +320,15 @@ def record_evaluation(settings: Settings, model: str, version: str, evaluation: 
         _update(index, version, evaluation=clean_metrics({k: evaluation.get(k) for k in keep}))
 
 
+def _require_folder(home: Path, model: str, version: str) -> None:
+    """ReviewPulseError when a registered version's folder is gone: making it current would break scoring."""
+    folder = model_dir(home, model) / version
+    if not folder.is_dir():
+        raise ReviewPulseError(
+            f"{model} {version}: its folder {folder} is missing; it cannot be made current"
+        )
+
+
 def _set_current(index: dict[str, Any], version: str | None, action: str, reason: str) -> str | None:
     """Make ``version`` (None: the shipped folder) current; the one it replaces is retired."""
     previous = index.get("current")
@@ -370,6 +379,7 @@ def promote(settings: Settings, model: str, version: str, reason: str = "promote
     """Make a registered version current without the rule (an operator's decision); returns the change."""
     with _locked(settings.home, model) as index:
         _entry(index, model, version)
+        _require_folder(settings.home, model, version)
         previous = _set_current(index, version, "manual", reason)
         return {"model": model, "current": version, "previous": previous, "reason": reason}
 
@@ -397,6 +407,7 @@ def rollback(settings: Settings, model: str, to: str | None = None) -> dict[str,
                 raise ReviewPulseError(f"{model}: {to} is already current")
         if target is not None:
             _entry(index, model, target)
+            _require_folder(settings.home, model, target)
         reason = f"rolled back from {current or 'shipped'}"
         previous = _set_current(index, target, action, reason)
         return {"model": model, "current": target, "previous": previous, "reason": reason}

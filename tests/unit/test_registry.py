@@ -369,6 +369,21 @@ def test_repeated_rollbacks_walk_back_and_never_return_to_what_they_left(setting
         registry.rollback(settings, "themes")
 
 
+def test_a_version_whose_folder_is_gone_cannot_be_made_current(settings: Settings) -> None:
+    import shutil
+
+    a, b = "20261101-aaaa0000", "20261108-bbbb0000"
+    for version in (a, b):
+        _register_combiner(settings, version)
+    registry.promote(settings, "themes", a)
+    shutil.rmtree(registry.model_dir(settings.home, "themes") / b)
+    for call in (lambda: registry.promote(settings, "themes", b),
+                 lambda: registry.rollback(settings, "themes", to=b)):  # fmt: skip
+        with pytest.raises(ReviewPulseError, match=f"themes {b}: its folder .* is missing"):
+            call()
+    assert registry.read_index(settings.home, "themes")["current"] == a
+
+
 def test_a_misspelt_model_is_refused_and_creates_nothing(settings: Settings) -> None:
     for call in (lambda: registry.rollback(settings, "themse", to="shipped"),
                  lambda: registry.promote(settings, "themse", "v1")):  # fmt: skip
