@@ -1,13 +1,12 @@
 -- changed: the stored row will be updated (merge_seller_feedback.sql): an edit of its content
--- (re-scored), or a correction of the columns outside the content hash (not re-scored)
+-- (re-scored), or a correction of the columns outside the content hash (not re-scored; a value the file
+-- lacks is no change)
 with staged as (
-    select source, feedback_id, content_hash, (channel, seller_id, order_id, reviewer_key) as details
-    from stg_seller_feedback
+    select * from stg_seller_feedback
 ),
 
 existing as (
-    select source, feedback_id, content_hash, last_seen, (channel, seller_id, order_id, reviewer_key) as details
-    from seller_feedback
+    select * from seller_feedback
 ),
 
 compared as (
@@ -15,7 +14,13 @@ compared as (
         case
             when existing.feedback_id is null then 'new'
             when $night >= existing.last_seen and (
-                existing.content_hash <> staged.content_hash or existing.details is distinct from staged.details
+                existing.content_hash <> staged.content_hash
+                -- the same columns as in merge_seller_feedback.sql
+                or (
+                    coalesce(staged.channel, existing.channel), coalesce(staged.seller_id, existing.seller_id),
+                    coalesce(staged.order_id, existing.order_id),
+                    coalesce(staged.reviewer_key, existing.reviewer_key)
+                ) is distinct from (existing.channel, existing.seller_id, existing.order_id, existing.reviewer_key)
             ) then 'changed'
             else 'unchanged'
         end as change

@@ -25,21 +25,26 @@ when matched and target.content_hash <> staged.content_hash and $night >= target
     needs_scoring = true,
     last_seen = $night,
     ingest_run_id = $run_id
--- a correction of columns outside the content hash (seller, verified flag, votes ...): stored, not re-scored
+-- a correction of columns outside the content hash (seller, verified flag, votes ...): stored, not re-scored;
+-- a value the new file does not give (a column or side table it lacks) keeps the stored one.
+-- the same columns as in changes_reviews.sql
 when matched and $night >= target.last_seen and (
+    coalesce(staged.channel, target.channel), coalesce(staged.product_title, target.product_title),
+    coalesce(staged.category, target.category), coalesce(staged.seller_id, target.seller_id),
+    coalesce(staged.reviewer_key, target.reviewer_key),
+    coalesce(staged.verified_purchase, target.verified_purchase),
+    coalesce(staged.helpful_votes, target.helpful_votes)
+) is distinct from (
     target.channel, target.product_title, target.category, target.seller_id, target.reviewer_key,
     target.verified_purchase, target.helpful_votes
-) is distinct from (
-    staged.channel, staged.product_title, staged.category, staged.seller_id, staged.reviewer_key,
-    staged.verified_purchase, staged.helpful_votes
 ) then update set
-    channel = staged.channel,
-    product_title = staged.product_title,
-    category = staged.category,
-    seller_id = staged.seller_id,
-    reviewer_key = staged.reviewer_key,
-    verified_purchase = staged.verified_purchase,
-    helpful_votes = staged.helpful_votes,
+    channel = coalesce(staged.channel, target.channel),
+    product_title = coalesce(staged.product_title, target.product_title),
+    category = coalesce(staged.category, target.category),
+    seller_id = coalesce(staged.seller_id, target.seller_id),
+    reviewer_key = coalesce(staged.reviewer_key, target.reviewer_key),
+    verified_purchase = coalesce(staged.verified_purchase, target.verified_purchase),
+    helpful_votes = coalesce(staged.helpful_votes, target.helpful_votes),
     last_seen = $night,
     ingest_run_id = $run_id
 when matched then update set

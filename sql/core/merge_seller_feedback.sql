@@ -24,16 +24,19 @@ when matched and target.content_hash <> staged.content_hash and $night >= target
     needs_scoring = true,
     last_seen = $night,
     ingest_run_id = $run_id
--- a correction of columns outside the content hash (seller, order, rater): stored, not re-scored
+-- a correction of columns outside the content hash (seller, order, rater): stored, not re-scored; a value
+-- the new file does not give (Olist's side tables absent) keeps the stored one.
+-- the same columns as in changes_seller_feedback.sql
 when matched and $night >= target.last_seen and (
-    target.channel, target.seller_id, target.order_id, target.reviewer_key
+    coalesce(staged.channel, target.channel), coalesce(staged.seller_id, target.seller_id),
+    coalesce(staged.order_id, target.order_id), coalesce(staged.reviewer_key, target.reviewer_key)
 ) is distinct from (
-    staged.channel, staged.seller_id, staged.order_id, staged.reviewer_key
+    target.channel, target.seller_id, target.order_id, target.reviewer_key
 ) then update set
-    channel = staged.channel,
-    seller_id = staged.seller_id,
-    order_id = staged.order_id,
-    reviewer_key = staged.reviewer_key,
+    channel = coalesce(staged.channel, target.channel),
+    seller_id = coalesce(staged.seller_id, target.seller_id),
+    order_id = coalesce(staged.order_id, target.order_id),
+    reviewer_key = coalesce(staged.reviewer_key, target.reviewer_key),
     last_seen = $night,
     ingest_run_id = $run_id
 when matched then update set

@@ -168,6 +168,12 @@ def test_a_correction_outside_the_content_is_stored_without_rescoring(
     older = _write_csv(tmp_path / "c.csv", [[*_good(1), "sellerA", "false", "1"]], header)
     ingest_file(con, settings, older, fmt="generic_csv", kind="reviews", night=NIGHT)  # an older night's file
     assert run(con, "select seller_id from reviews where review_id = 'r1'") == [("sellerB",)]
+    # a later export without those columns gives no value for them: the stored ones stay
+    lacking = _write_csv(tmp_path / "d.csv", [_good(1)], HEADER)
+    result = ingest_file(con, settings, lacking, fmt="generic_csv", kind="reviews", night=date(2026, 11, 5))
+    assert (result.rows_changed, result.rows_unchanged) == (0, 1)
+    kept = "select seller_id, verified_purchase, helpful_votes from reviews where review_id = 'r1'"
+    assert run(con, kept) == [("sellerB", True, 50)]
 
 
 def test_a_seller_feedback_correction_of_its_seller_is_stored(
