@@ -389,8 +389,10 @@ def rollback(settings: Settings, model: str, to: str | None = None) -> dict[str,
 
     Promotions stack up and plain rollbacks take them off one at a time: promote A, promote B, then
     rollback, rollback gives A, then shipped, then "nothing to roll back" (never back to B). A rollback
-    ``to`` a version jumps there and takes nothing off. The version that was current is retired; rolling
-    back to None makes the shipped folder current.
+    ``to`` a version on that stack takes off everything above it, as that many plain rollbacks would (after
+    promote A, B, C and ``--to A``, the next rollback goes to shipped, never to the skipped B); ``to`` a
+    version not on it jumps and takes nothing off. The version that was current is retired; rolling back
+    to None makes the shipped folder current.
     """
     with _locked(settings.home, model) as index:
         current = index.get("current")
@@ -415,13 +417,14 @@ def rollback(settings: Settings, model: str, to: str | None = None) -> dict[str,
 
 def _undo_stack(history: list[dict[str, Any]]) -> list[str | None]:
     """The versions plain rollbacks return to, the next one last: each promotion puts the version it
-    replaced on the stack; a plain rollback takes entries off down to the one it went to; a rollback to
-    a named version (``rollback_to``) changes nothing."""
+    replaced on the stack; a rollback (plain or ``--to``) to a version on the stack takes entries off down
+    to it, one to a version not on it changes nothing."""
     stack: list[str | None] = []
     for change in history:
-        if change["action"] == "rollback":
-            while stack and stack.pop() != change["version"]:
-                pass
-        elif change["action"] != "rollback_to":
+        if change["action"] in ("rollback", "rollback_to"):
+            if change["version"] in stack:
+                while stack.pop() != change["version"]:
+                    pass
+        else:
             stack.append(change["previous"])
     return stack

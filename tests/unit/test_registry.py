@@ -358,15 +358,19 @@ def test_repeated_rollbacks_walk_back_and_never_return_to_what_they_left(setting
     assert [registry.rollback(settings, "themes")["current"] for _ in range(3)] == [b, a, None]
     with pytest.raises(ReviewPulseError, match="nothing to roll back"):
         registry.rollback(settings, "themes")
-    registry.promote(settings, "themes", a)
-    registry.promote(settings, "themes", c)
-    assert registry.rollback(settings, "themes", to="shipped")["current"] is None
-    assert registry.rollback(settings, "themes")["current"] == a  # the promotion before c's, not c
+    for version in (a, b, c):
+        registry.promote(settings, "themes", version)
+    assert registry.rollback(settings, "themes", to=a)["current"] == a
     with pytest.raises(ReviewPulseError, match="is already current"):
         registry.rollback(settings, "themes", to=a)
-    assert registry.rollback(settings, "themes")["current"] is None
-    with pytest.raises(ReviewPulseError, match="nothing to roll back"):
+    assert registry.rollback(settings, "themes")["current"] is None  # on past a, never to the skipped b
+    registry.promote(settings, "themes", c)
+    assert registry.rollback(settings, "themes", to="shipped")["current"] is None
+    with pytest.raises(ReviewPulseError, match="nothing to roll back"):  # not back to c
         registry.rollback(settings, "themes")
+    registry.promote(settings, "themes", b)
+    assert registry.rollback(settings, "themes", to=c)["current"] == c  # a jump to one never left for
+    assert registry.rollback(settings, "themes")["current"] is None  # undoes b's promotion, not the jump
 
 
 def test_a_version_whose_folder_is_gone_cannot_be_made_current(settings: Settings) -> None:
