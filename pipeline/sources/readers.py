@@ -75,18 +75,23 @@ def _read_bytes(path: Path) -> bytes:
         raise BatchError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def _whole_records_inside(raw: str, delimiter: str, fields: int) -> int:
-    """How many of a multi-line record's middle lines read, on their own, like a record: the header's
-    number of fields, the first one a token (no spaces, like an id). Those are rows an unclosed quote
-    swallowed into one field (0 for an ordinary record). The last line is left out: it holds the closing
-    quote and the record's own remaining fields. Files of fewer than four columns are not checked: prose
-    with a few commas would match too often."""
-    if fields < 4:
+def _shape(value: str) -> str:
+    """A value's shape: runs of letters ``a``, of digits ``9``, other characters kept ("r123" -> "a9")."""
+    return re.sub(r"[^\W\d_]+", "a", re.sub(r"\d+", "9", value))
+
+
+def _whole_records_inside(raw: str, delimiter: str, fields: int, first: str) -> int:
+    """How many of a multi-line record's later lines read, on their own, like a record of this file: the
+    header's number of fields, the first one a token of the record's own first field's shape (its id:
+    "u2" like "u1", "1564" like "1563"). Those are rows an unclosed quote swallowed into one field (0 for
+    an ordinary record, whose later lines are prose). Files of fewer than four columns are not checked:
+    a line of prose with a few commas would match too often."""
+    if fields < 4 or not re.fullmatch(r"[^\s\"]{1,64}", first):
         return 0
     swallowed = 0
-    for line in raw.splitlines()[1:-1]:
+    for line in raw.splitlines()[1:]:
         values = next(csv.reader([line], delimiter=delimiter, strict=False), [])
-        if len(values) == fields and re.fullmatch(r"[^\s\"]{1,64}", values[0]):
+        if len(values) == fields and _shape(values[0]) == _shape(first):
             swallowed += 1
     return swallowed
 
@@ -153,7 +158,7 @@ def read_delimited(path: Path, delimiter: str = ",") -> RawBatch:
                 )
             )
             continue
-        swallowed = _whole_records_inside(raw, delimiter, len(header))
+        swallowed = _whole_records_inside(raw, delimiter, len(header), values[0])
         if swallowed:
             reason = (f"a quoted field runs over {swallowed} later line(s) that read as whole records "
                       "(an unclosed quote?)")  # fmt: skip

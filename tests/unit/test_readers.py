@@ -92,15 +92,19 @@ def test_csv_rows_swallowed_by_an_unclosed_quote_are_quarantined_not_hidden(tmp_
         "5,p,4,2026-11-01,last\n"
         '6,p,3,2026-11-01,"a real review\nover lines, with a comma\n\nand the end, too"\n'
         '7,p,3,2026-11-01,"short\nthen, a, b, c, the end"\n'
-        '8,p,3,2026-11-01,"intro\ncolors: nice, red, pink, fun\nend"\n',
+        '8,p,3,2026-11-01,"intro\ncolors: nice, red, pink, fun\nfast,cheap,light,small,fun\nend"\n'
+        '9,p,3,2026-11-01,"one swallowed\n10,p,2,2026-11-02,"the next review"\n'
+        "11,p,5,2026-11-02,after\n",
         encoding="utf-8",
     )
     batch = read_delimited(path)
-    assert [(r.record_no, r.line_no, r.code) for r in batch.rejected] == [(1, 2, "malformed_record")]
-    assert "runs over 2 later line(s) that read as whole records" in batch.rejected[0].reason
+    rejected = [(r.record_no, r.line_no, r.code) for r in batch.rejected]
+    assert rejected == [(1, 2, "malformed_record"), (6, 17, "malformed_record")]
+    assert "runs over 3 later line(s) that read as whole records" in batch.rejected[0].reason
     assert "2,p,4,2026-11-01,ok text" in batch.rejected[0].raw
+    assert "runs over 1 later line(s)" in batch.rejected[1].reason and "10,p,2" in batch.rejected[1].raw
     # multi-line texts load, also when a line of prose has as many commas as a record has fields
-    assert batch.rows["id"].tolist() == ["5", "6", "7", "8"]
+    assert batch.rows["id"].tolist() == ["5", "6", "7", "8", "11"]
 
 
 def test_jsonl_escaped_lone_surrogate_is_rejected_and_others_kept(tmp_path: Path) -> None:
