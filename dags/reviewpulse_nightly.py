@@ -148,10 +148,10 @@ def reviewpulse_nightly() -> None:
 
         night = _night(ds)
         outcome = nightly.load_sources(Settings.from_env(), night, sources)
+        if outcome["unlisted"]:  # no source's files: named whether or not the night goes on
+            log.warning("landed but loaded by no source:\n%s", "\n".join(outcome["unlisted"]))
         if outcome["failures"]:
             raise AirflowFailException("files that could not load:\n" + "\n".join(outcome["failures"]))
-        if outcome["unlisted"]:  # no source's files: the night goes on, and the log names each one
-            log.warning("landed but loaded by no source:\n%s", "\n".join(outcome["unlisted"]))
         if outcome["lake_pending"]:  # loaded: the night goes on, and the next load hands them over
             log.warning("loaded but not yet handed to the lake:\n%s", "\n".join(outcome["lake_pending"]))
         for kind, asset in WAREHOUSE_ASSETS.items():

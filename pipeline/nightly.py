@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,9 @@ year 1 or 9999 leaves the calendar."""
 def parse_night(night: str | date) -> date:
     """Accept ``YYYY-MM-DD`` (any ISO form of a date, or a date) from ``FIRST_NIGHT`` to ``LAST_NIGHT`` and
     return a date, with a clear error otherwise."""
-    if not isinstance(night, date):
+    if isinstance(night, datetime):  # a date too, but not comparable with one
+        night = night.date()
+    elif not isinstance(night, date):
         try:
             night = date.fromisoformat(night)
         except ValueError:

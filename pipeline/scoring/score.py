@@ -222,6 +222,11 @@ def score_file(
                         raise BatchError(f"{input_path.name}: required column missing: {', '.join(missing)}")
                     if chunk.empty:  # a CSV with a header only: its one chunk has no rows
                         continue
+                    ids = chunk["review_id"]
+                    blank = (ids.isna() | (ids.astype(str).str.strip() == "")).to_numpy()
+                    if blank.any():  # the output has one row per id: a row without one has nowhere to go
+                        raise BatchError(f"{input_path.name}: data row {rows + int(blank.argmax()) + 1} has "
+                                         "no review_id (every row needs one)")  # fmt: skip
                     scored = score_frame(chunk, encoder, heads, store, progress, batch_size)
                     if themes is not None:
                         titles = chunk["title"] if "title" in chunk else [None] * len(chunk)

@@ -314,7 +314,10 @@ def _parquet_raw(table: pa.Table, i: int) -> str:
     for name, column in zip(table.column_names, table.slice(i, 1).columns, strict=True):
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             column = column.cast(pa.binary())
-        value = column.to_pylist()[0]
+        try:
+            value = column.to_pylist()[0]
+        except UnicodeDecodeError:  # a nested column (a list of strings) holding bytes that are not UTF-8
+            value = "<not valid UTF-8>"
         cells[name] = (
             _printable(value.decode("utf-8", "surrogateescape")) if isinstance(value, bytes) else value
         )

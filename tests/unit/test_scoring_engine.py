@@ -170,8 +170,8 @@ def test_a_repeated_id_keeps_its_last_row_ten_rows_later_and_the_output_keeps_in
     tiny: CountingEncoder, tmp_path: Path
 ) -> None:
     """Row numbers 9 and 10 (and 2 against 10) compare as numbers, not as the text a CSV reads back."""
-    ids = ["r0", "a", *[f"r{i}" for i in range(2, 10)], "a", "r11"]
-    languages = ["en", "es", *["en"] * 8, "pt", "en"]
+    ids = [*[f"r{i}" for i in range(9)], "a", "a", "r11"]  # rows 9 and 10: "9" sorts after "10" as text
+    languages = [*["en"] * 9, "es", "pt", "en"]
     source = tmp_path / "in.csv"
     pd.DataFrame({"review_id": ids, "text": ["good"] * len(ids), "language": languages}).to_csv(
         source, index=False
@@ -180,7 +180,7 @@ def test_a_repeated_id_keeps_its_last_row_ten_rows_later_and_the_output_keeps_in
         target = tmp_path / f"out.{suffix}"
         assert score_file(source, target, tiny, _heads()).repeated == 1
         got = pd.read_csv(target) if suffix == "csv" else pd.read_parquet(target)
-        assert got["review_id"].tolist() == ["r0", *[f"r{i}" for i in range(2, 10)], "a", "r11"]
+        assert got["review_id"].tolist() == [*[f"r{i}" for i in range(9)], "a", "r11"]
         assert got.set_index("review_id").loc["a", "language"] == "pt"
 
 
@@ -213,6 +213,10 @@ def test_score_file_errors_are_clear_and_leave_nothing(tiny: CountingEncoder, tm
     source = tmp_path / "in.csv"
     pd.DataFrame({"id": ["a"], "text": ["x"]}).to_csv(source, index=False)
     with pytest.raises(BatchError, match="required column missing: review_id"):
+        score_file(source, tmp_path / "out.csv", tiny, _heads())
+    assert not list(tmp_path.glob("out.csv*"))
+    pd.DataFrame({"review_id": ["a", "", "c"], "text": ["x", "y", "z"]}).to_csv(source, index=False)
+    with pytest.raises(BatchError, match="in.csv: data row 2 has no review_id"):
         score_file(source, tmp_path / "out.csv", tiny, _heads())
     assert not list(tmp_path.glob("out.csv*"))
     with pytest.raises(BatchError, match="unknown input format"):
