@@ -81,6 +81,12 @@ def test_night_must_be_an_iso_date(bad: str) -> None:
         parse_night(bad)
 
 
+def test_a_night_given_as_a_date_or_datetime_is_its_date() -> None:
+    from datetime import date, datetime
+
+    assert parse_night(datetime(2026, 11, 20, 3, 15)) == parse_night(date(2026, 11, 20)) == date(2026, 11, 20)
+
+
 def test_the_report_shows_markup_from_the_data_as_text_never_as_html(settings: Settings) -> None:
     """Review files are written by customers and sellers: a product id or a review carrying HTML must reach
     the merchandiser's page as visible text, not as markup the browser runs."""

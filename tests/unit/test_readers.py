@@ -133,6 +133,10 @@ def test_parquet_cells_that_are_not_utf8_are_rejected_and_others_kept(tmp_path: 
     strings, binary = read_parquet(tmp_path / "s.parquet"), read_parquet(tmp_path / "b.parquet")
     assert strings.rows["text"].tolist() == ["ok text", "also ok"]
     assert binary.rows["text"].tolist() == ["ok text"]  # binary cells are read as UTF-8 text, not b'...'
+    nested = pa.ListArray.from_arrays(pa.array([0, 1, 2, 3], pa.int32()), text)
+    pq.write_table(pa.table({"id": ["1", "2", "3"], "tags": nested}), tmp_path / "l.parquet")
+    listed = read_parquet(tmp_path / "l.parquet")
+    assert listed.rows["id"].tolist() == ["1", "3"] and "<not valid UTF-8>" in listed.rejected[0].raw
     for batch in (strings, binary):
         assert [(r.record_no, r.code) for r in batch.rejected] == [(2, "undecodable")]
         assert "undecodable bytes in text" in batch.rejected[0].reason
