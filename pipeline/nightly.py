@@ -65,26 +65,32 @@ def _source_spec(kind: str, source: str) -> SourceSpec | None:
     return None
 
 
+def _night_folders(settings: Settings, night: str) -> Iterator[tuple[str, Path, Path]]:
+    """``(kind, source folder, night folder)`` of every ``landing/<kind>/<source>/<night>/``, sorted, kinds
+    ReviewPulse does not load included."""
+    night = parse_night(night).isoformat()
+    if not settings.landing_dir.is_dir():
+        return
+    for kind_dir in sorted(p for p in settings.landing_dir.iterdir() if p.is_dir() and p.name[0] != "."):
+        for source_dir in sorted(p for p in kind_dir.iterdir() if p.is_dir()):
+            if (source_dir / night).is_dir():
+                yield kind_dir.name, source_dir, source_dir / night
+
+
 def list_landing_files(settings: Settings, night: str) -> list[dict[str, str]]:
     """Files waiting in ``landing/<kind>/<source>/<night>/``, sorted, as ``{kind, source, path}`` dicts.
 
     A folder named after an unknown source is listed too, so that its load fails loudly instead of
     the files being skipped in silence.
     """
-    night = parse_night(night).isoformat()
     found: list[dict[str, str]] = []
-    for kind in sorted(KINDS):
-        kind_dir = settings.landing_dir / kind
-        if not kind_dir.is_dir():
+    for kind, source_dir, folder in _night_folders(settings, night):
+        if kind not in KINDS:
             continue
-        for source_dir in sorted(p for p in kind_dir.iterdir() if p.is_dir()):
-            folder = source_dir / night
-            if not folder.is_dir():
-                continue
-            spec = _source_spec(kind, source_dir.name)
-            pattern = spec.glob if spec is not None else "*"
-            for path in sorted(p for p in folder.glob(pattern) if p.is_file() and not p.name.startswith(".")):
-                found.append({"kind": kind, "source": source_dir.name, "path": str(path)})
+        spec = _source_spec(kind, source_dir.name)
+        pattern = spec.glob if spec is not None else "*"
+        for path in sorted(p for p in folder.glob(pattern) if p.is_file() and not p.name.startswith(".")):
+            found.append({"kind": kind, "source": source_dir.name, "path": str(path)})
     return found
 
 
@@ -93,24 +99,16 @@ def unlisted_landing_files(settings: Settings, night: str) -> list[str]:
     its source's pattern does not match (``EXPORT.CSV``, ``export.json``, ``x.csv.gz``) other than the
     source's side files, a sub-folder, or a folder of an unknown kind. ``list_landing_files`` leaves
     these out; the night reports them so that they are not skipped in silence."""
-    night = parse_night(night).isoformat()
     found: list[str] = []
-    if not settings.landing_dir.is_dir():
-        return found
-    for kind_dir in sorted(p for p in settings.landing_dir.iterdir() if p.is_dir() and p.name[0] != "."):
-        for source_dir in sorted(p for p in kind_dir.iterdir() if p.is_dir()):
-            folder = source_dir / night
-            if not folder.is_dir():
-                continue
-            spec = _source_spec(kind_dir.name, source_dir.name)
-            for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
-                if kind_dir.name not in KINDS:
-                    found.append(f"{path}: {kind_dir.name!r} is not a kind ReviewPulse loads "
-                                 f"({', '.join(sorted(KINDS))})")  # fmt: skip
-                elif path.is_dir():
-                    found.append(f"{path}: a folder; files must sit directly in {folder}")
-                elif spec is not None and not any(path.match(g) for g in (spec.glob, *spec.side_files)):
-                    found.append(f"{path}: its name does not match {spec.name}'s files ({spec.glob})")
+    for kind, source_dir, folder in _night_folders(settings, night):
+        spec = _source_spec(kind, source_dir.name)
+        for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+            if kind not in KINDS:
+                found.append(f"{path}: {kind!r} is not a kind ReviewPulse loads ({', '.join(sorted(KINDS))})")
+            elif path.is_dir():
+                found.append(f"{path}: a folder; files must sit directly in {folder}")
+            elif spec is not None and not any(path.match(g) for g in (spec.glob, *spec.side_files)):
+                found.append(f"{path}: its name does not match {spec.name}'s files ({spec.glob})")
     return found
 
 
