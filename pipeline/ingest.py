@@ -142,7 +142,7 @@ def parse_file(kind: str, fmt: str, path: Path, night: date) -> tuple[pd.DataFra
     """
     spec = get_source(kind, fmt)
     batch = READERS[spec.reader](path)
-    if batch.rows.empty and spec.reader == "jsonl":  # no object to take column names from
+    if not batch.columns:  # no record gave column names (JSON Lines: none was an object)
         if not batch.rejected:
             raise BatchError(f"{path.name}: file is empty (no JSON line)")
         first = batch.rejected[0]

@@ -267,7 +267,8 @@ def _update(index: dict[str, Any], version: str, **changes: Any) -> dict[str, An
 
 
 def staging_dir(settings: Settings, model: str) -> Path:
-    """A fresh private folder inside the model's registry folder to train into before ``register``."""
+    """A fresh folder inside the model's registry folder to train into before ``register`` (hidden by its
+    ``.staging-`` name until then; readable by every worker user, as the version folder it becomes)."""
     folder = model_dir(settings.home, model)
     folder.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))

@@ -228,13 +228,14 @@ def check_columns(
 
 
 def _kept_rows(ids: pd.Series, invalid: set[int]) -> dict[Any, int]:
-    """Per id, the row kept: the first that passed the other checks, else the first."""
+    """Per id, the row (position; the frame's index is 0..n-1) kept: the first that passed the other
+    checks, else the first."""
     kept: dict[Any, int] = {}
-    for i, value in ids.items():
+    for i, value in enumerate(ids.tolist()):
         if pd.isna(value):
             continue
         if value not in kept or (kept[value] in invalid and i not in invalid):
-            kept[value] = int(i)  # type: ignore[call-overload]
+            kept[value] = i
     return kept
 
 
