@@ -422,6 +422,17 @@ def test_a_file_that_cannot_load_fails_the_writer_without_retries(
     assert fake_nightly.calls[-1][2]["sources"] == sources
 
 
+def test_unlisted_files_are_named_also_when_a_file_fails_the_load(
+    nightly: Any, fake_nightly: FakeNightly, caplog: pytest.LogCaptureFixture
+) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    sources = [{"kind": "reviews", "source": "shop_csv", "paths": ["/landing/bad.csv", "/landing/stuck.csv"]}]
+    with caplog.at_level("WARNING"), pytest.raises(AirflowFailException, match="bad.csv"):
+        _body(nightly, "load")(sources, outlet_events=FakeOutletEvents(), ds="2026-11-20")
+    assert "loaded by no source:\n/landing/EXPORT.CSV: its name does not match" in caplog.text
+
+
 def test_a_loaded_file_not_yet_in_the_lake_is_a_warning_not_a_failed_night(
     nightly: Any, fake_nightly: FakeNightly, caplog: pytest.LogCaptureFixture
 ) -> None:
