@@ -31,6 +31,7 @@ from pipeline.scoring.encoder import Encoder
 from pipeline.scoring.engine import EmbeddingStore, encode
 from pipeline.scoring.heads import HeadSet
 from pipeline.sources.language import detect_language, normalise_language
+from pipeline.sources.parsers import has_content
 from pipeline.themes.apply import split_texts, theme_sentences, unit_text
 from pipeline.themes.assign import ThemeModel
 
@@ -84,7 +85,7 @@ def review_text(frame: pd.DataFrame) -> pd.Series:
     if "title" not in frame:
         return text
     title = frame["title"].fillna("").astype(str).str.strip()
-    return (title + ". " + text).where(title != "", text)
+    return (title + ". " + text).where(title.map(has_content), text)
 
 
 def score_frame(
@@ -111,7 +112,7 @@ def score_frame(
     out["model_version"] = heads.version + ("-int8" if encoder.version.endswith("-int8") else "")
     extra = [c for c in out.columns if c not in OUTPUT_COLUMNS and c != "stars_class"]
     out = out[list(OUTPUT_COLUMNS) + extra]
-    blank = np.array([not t.strip() for t in texts], dtype=bool)
+    blank = np.array([not has_content(t) for t in texts], dtype=bool)
     if blank.any():  # no title and no text: nothing to read, so no scores (the row stays, its id kept)
         out.loc[blank, [c for c in out.columns if c != "review_id"]] = None
     return out
@@ -343,7 +344,11 @@ def _finish(
         con.register("fake_rows", opinions.score(fakes, sql))
         con.execute("create table fake as select * from fake_rows")
         con.unregister("fake_rows")
-        fake_select = ", fake.fake_probability, fake.fake_reasons"
+        # a row with nothing to read has no text scores (``score_frame``), and no fake score either
+        fake_select = "".join(
+            f", case when scores.sentiment is null then null else fake.{c} end as {c}"
+            for c in ("fake_probability", "fake_reasons")
+        )
     columns = [c for c in (r[0] for r in con.execute("select column_name from (describe scores)").fetchall())
                if c not in ("_seq", "fake_probability", "fake_reasons")]  # fmt: skip
     join = "left join fake using (review_id)" if fake_select else ""

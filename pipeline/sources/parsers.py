@@ -7,6 +7,7 @@ quoting the original text.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 import numpy as np
@@ -14,6 +15,8 @@ import pandas as pd
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
+UNKNOWN = {"-", "n/a", "na", "unknown", "null", "none"}
+"""Values an export writes for "no answer" in a yes/no or count column: read as null, not as a bad value."""
 
 
 def _is_missing(value: object) -> bool:
@@ -81,7 +84,7 @@ def us_date(values: pd.Series) -> pd.Series:
 
 
 def boolean(values: pd.Series) -> pd.Series:
-    """Parse yes/no, true/false, 1/0; ``-`` and blanks are unknown (null)."""
+    """Parse yes/no, true/false, 1/0; ``UNKNOWN`` markers (``-``, ``n/a``, ...) and blanks are null."""
     cleaned = _clean(values).map(lambda v: str(v).lower() if v is not None else None)
     out = cleaned.map(lambda v: True if v in _TRUE else (False if v in _FALSE else None))
     return out.astype("boolean")
@@ -95,10 +98,18 @@ def verified_source(values: pd.Series) -> pd.Series:
     )
 
 
+def has_content(value: str) -> bool:
+    """Whether a text has a visible character: not only whitespace, control and format characters
+    (zero-width spaces and joiners, the byte-order mark, bidi marks), which read as empty."""
+    return any(not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf") for ch in value)
+
+
 def text(values: pd.Series) -> pd.Series:
-    """Keep text verbatim; only all-blank values become null."""
+    """Keep text verbatim; only values with nothing visible in them (``has_content``) become null."""
     return pd.Series(
-        [v if isinstance(v, str) and v.strip() else None for v in values], index=values.index, dtype="object"
+        [v if isinstance(v, str) and has_content(v) else None for v in values],
+        index=values.index,
+        dtype="object",
     )
 
 

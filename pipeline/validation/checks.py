@@ -20,12 +20,16 @@ import pandas as pd
 
 from pipeline.errors import BatchError
 from pipeline.sources.canonical import Kind, Scale
+from pipeline.sources.parsers import UNKNOWN
 from pipeline.sources.readers import Rejected
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 VALID_RATINGS = [1, 2, 3, 4, 5]
 NO_SCORE = "no_score"
+BAD_VALUE = "bad_value"
+_EXPECTED = {"boolean": "yes/no", "count": "a whole count of 0 or more"}
+"""The optional columns a value given but not parsed quarantines its row, by parser: what was expected."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,42 @@ def _out_of_range(scale: Scale) -> Callable[[pd.Series], str]:
 def _unparsed(column: str) -> Callable[[pd.DataFrame], pd.Series]:
     """True where the source gave a value that did not parse as a number."""
     return lambda frame: _given(frame[f"_src_{column}"]) & frame[column].isna()
+
+
+def _unparsed_value(column: str) -> Callable[[pd.DataFrame], pd.Series]:
+    """True where the source gave a value in ``column`` that did not parse and is no "unknown" marker.
+
+    A column the source does not map is never flagged."""
+
+    def unparsed(frame: pd.DataFrame) -> pd.Series:
+        src = f"_src_{column}"
+        if src not in frame:
+            return pd.Series(False, index=frame.index)
+        marker = frame[src].map(lambda v: isinstance(v, str) and v.strip().lower() in UNKNOWN).astype(bool)
+        return _given(frame[src]) & ~marker & frame[column].isna()
+
+    return unparsed
+
+
+def _not_expected(column: str, expected: str) -> Callable[[pd.Series], str]:
+    return lambda r: f"{column} {_quote(r['_src_' + column])} is not {expected}"
+
+
+def _value_checks(kind: Kind) -> list[RowCheck]:
+    """Each optional yes/no or count column holds a value of its type, an unknown marker, or nothing:
+    a value that does not parse would otherwise be stored as null without a word."""
+    return [
+        RowCheck(
+            BAD_VALUE,
+            f"_unparsed_{column}",
+            "ExpectColumnValuesToBeInSet",
+            {"value_set": [False]},
+            _not_expected(column, _EXPECTED[parser]),
+            derive=_unparsed_value(column),
+        )
+        for column, parser in kind.parsers.items()
+        if parser in _EXPECTED
+    ]
 
 
 def _scores_given(columns: list[str]) -> Callable[[pd.DataFrame], pd.Series]:
@@ -154,6 +194,7 @@ def _row_checks(kind: Kind) -> list[RowCheck]:
             {},
             lambda r: f"{datec} {_quote(r.get('_src_' + datec))} is not a date",
         ),
+        *_value_checks(kind),
     ]
     if kind.text_required:
         checks.insert(

@@ -84,6 +84,28 @@ def test_score_cli_rejects_input_without_text(env: Path, tmp_path: Path) -> None
     assert result.exit_code == 1 and "required column missing: text" in result.output
 
 
+def test_a_review_with_nothing_visible_to_read_keeps_its_row_without_scores(
+    env: Path, tmp_path: Path
+) -> None:
+    """Zero-width spaces, a byte-order mark or a zero-width title are nothing to read: no made-up scores."""
+    source = tmp_path / "invisible.csv"
+    pd.DataFrame(
+        {
+            "review_id": ["empty", "zero_width", "zw_title", "real"],
+            "title": ["", "", "\u200b", ""],
+            "text": ["", "\u200b\u200d \ufeff", "", REVIEWS[0][1]],
+        }
+    ).to_csv(source, index=False)
+    out = tmp_path / "scores.csv"
+    result = CliRunner().invoke(cli.app, ["score", "--input", str(source), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(out, keep_default_na=True).set_index("review_id")
+    assert list(scores.index) == ["empty", "zero_width", "zw_title", "real"]
+    unread = scores.loc[["empty", "zero_width", "zw_title"], ["sentiment", "stars_pred", "fake_probability"]]
+    assert unread.isna().all().all(), unread
+    assert scores.loc["real", "sentiment"] == "positive"
+
+
 def test_score_cli_adds_themes_and_writes_one_row_per_sentence(env: Path, tmp_path: Path) -> None:
     source = tmp_path / "themed.csv"
     pd.DataFrame({

@@ -176,6 +176,65 @@ def test_a_correction_outside_the_content_is_stored_without_rescoring(
     assert run(con, kept) == [("sellerB", True, 50)]
 
 
+def test_text_of_only_invisible_characters_is_empty(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
+    """Zero-width spaces, a byte-order mark or a control character are no review: nothing to read."""
+    path = _write_csv(
+        tmp_path / "reviews.csv",
+        [
+            ["r1", "p1", "u1", "5", "", "\u200b\u200d \ufeff", "2026-11-01", "en"],
+            ["r2", "p1", "u2", "5", "", "\x07\u2060", "2026-11-01", "en"],
+            ["r3", "p1", "u3", "5", "", "\u200b\U0001f44d", "2026-11-01", "en"],
+        ],
+    )
+    result = ingest_file(con, settings, path, fmt="generic_csv", kind="reviews", night=NIGHT)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 2)
+    assert run(con, "select record_no, reason_code from quarantine order by 1") == [
+        (1, "empty_text"),
+        (2, "empty_text"),
+    ]
+    assert run(con, "select review_id from reviews") == [("r3",)]  # an emoji is something to read
+
+
+def test_a_yes_no_or_count_value_that_does_not_parse_is_quarantined_not_nulled(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
+    """Storing ``maybe`` as an unknown flag would lose what the export said without a word; the
+    markers an export writes for "no answer" (``-``, ``N/A``) stay unknown."""
+    header = ["feedback_id", "seller_id", "order_id", "reviewer_id", "rating", "comment", "feedback_date",
+              "arrived_on_time", "item_as_described"]  # fmt: skip
+    rows = [
+        ["f1", "s1", "o1", "u1", "4", "Fast", "2026-11-01", "yes", "-"],
+        ["f2", "s1", "o2", "u2", "4", "Fast", "2026-11-01", "maybe", "no"],
+        ["f3", "s1", "o3", "u3", "2", "", "2026-11-01", "N/A", "sort of"],
+    ]
+    path = _write_csv(tmp_path / "s1.csv", rows, header)
+    result = ingest_file(con, settings, path, fmt="generic_csv", kind="seller_feedback", night=NIGHT)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 2)
+    assert run(con, "select feedback_id, arrived_on_time, item_as_described from seller_feedback") == [
+        ("f1", True, None)
+    ]
+    reasons = dict(run(con, "select record_no, reason from quarantine where reason_code = 'bad_value'"))
+    assert reasons == {
+        2: "arrived_on_time 'maybe' is not yes/no",
+        3: "item_as_described 'sort of' is not yes/no",
+    }
+    path = _write_csv(
+        tmp_path / "reviews.csv",
+        [_good(1) + ["2"], _good(2) + ["a few"], _good(3) + ["-1"], _good(4) + [""]],
+        HEADER + ["helpful_votes"],
+    )
+    result = ingest_file(con, settings, path, fmt="generic_csv", kind="reviews", night=NIGHT)
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 2)
+    assert run(con, "select review_id, helpful_votes from reviews order by 1") == [("r1", 2), ("r4", None)]
+    query = "select reason from quarantine where reason like 'helpful%' order by record_no"
+    assert run(con, query) == [
+        ("helpful_votes 'a few' is not a whole count of 0 or more",),
+        ("helpful_votes '-1' is not a whole count of 0 or more",),
+    ]
+
+
 def test_a_seller_feedback_correction_of_its_seller_is_stored(
     tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
 ) -> None:
