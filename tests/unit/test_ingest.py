@@ -12,7 +12,7 @@ import pytest
 from pipeline.errors import BatchError
 from pipeline.ingest import ingest_file
 from pipeline.settings import Settings
-from pipeline.warehouse import run, table_counts
+from pipeline.warehouse import run, sql_text, table_counts
 
 NIGHT = date(2026, 11, 3)
 HEADER = ["review_id", "product_id", "reviewer_id", "rating", "title", "text", "review_date", "language"]
@@ -112,6 +112,24 @@ def test_same_file_twice_changes_nothing(
     assert first.status == "succeeded" and second.status == "skipped"
     assert _counts(con) == before == {"reviews": 2, "seller_feedback": 0, "ingest_runs": 1, "quarantine": 1}
     assert run(con, "select * from reviews order by review_id") == snapshot
+
+
+def test_a_re_export_logs_its_bad_row_again_and_the_reasons_mart_counts_it_once(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
+    """The quarantine is a log per load (each run's rows add up); the mart that the report shows counts
+    records, so a bad row that every later export repeats does not grow it night after night. Two
+    identical bad rows of one file are two records."""
+    bad = ["r3", "p", "u", "9", "", "x", "2026-11-01", ""]
+    _write_csv(tmp_path / "a.csv", [_good(1), bad, bad])
+    _write_csv(tmp_path / "b.csv", [_good(1), _good(2), bad])
+    for name, night in (("a.csv", NIGHT), ("b.csv", date(2026, 11, 4))):
+        ingest_file(con, settings, tmp_path / name, fmt="generic_csv", kind="reviews", night=night)
+    assert run(con, "select count(*) from quarantine") == [(3,)]  # twice from a.csv, once from b.csv
+    run(con, sql_text(settings, "marts/mart_quarantine_reasons"), {"night": date(2026, 11, 4)})
+    assert run(con, "select reason_code, n, rejections from mart_quarantine_reasons") == [
+        ("bad_rating", 2, 3)
+    ]
 
 
 def test_edited_review_updates_row_and_marks_for_rescoring(
