@@ -28,6 +28,7 @@ import pyarrow as pa
 from pipeline.errors import BatchError, ReviewPulseError
 from pipeline.settings import Settings
 from pipeline.sources import READERS, get_source, to_canonical
+from pipeline.sources.canonical import Kind
 from pipeline.sources.readers import Rejected, scrub_emails
 from pipeline.validation import ValidationResult, check_columns, validate_rows
 from pipeline.warehouse import run, sql_text
@@ -208,6 +209,26 @@ def ingest_file(
     return result
 
 
+def _batch_view(kind: Kind, absent: list[str]) -> str:
+    """SQL for the view ``batch_<table>`` that the staging SQL reads: the file's rows, where a record is
+    already stored, with the stored values of the columns the file does not give.
+
+    A file without a column says nothing about it, so an edit must not erase it (a re-export without the
+    optional columns), and a source without dates must not move a stored review to the night of its
+    re-export (and count it as an edit). ``reviewer_id`` is stored only as a hash: the merge keeps the
+    stored ``reviewer_key`` where the file gives none."""
+    table, idc = kind.table, kind.id_column
+    keep = [c for c in absent if c != "reviewer_id"]
+    stored = ", ".join(
+        f"case when stored.{idc} is null then batch.{c} else stored.{c} end as {c}" for c in keep
+    )
+    select = f"select batch.* replace ({stored})" if keep else "select batch.*"
+    return (
+        f"create or replace temp view batch_{table} as {select} from batch_{table}_file as batch "
+        f"left join {table} as stored on stored.source = batch.source and stored.{idc} = batch.{idc}"
+    )
+
+
 def _load_checked(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -217,14 +238,18 @@ def _load_checked(
     checksum: str,
     started: datetime,
     clock: float,
+    absent: list[str],
 ) -> None:
-    """Merge validated rows and quarantine the rest in one transaction; record the run in ``ingest_runs``."""
+    """Merge validated rows and quarantine the rest in one transaction; record the run in ``ingest_runs``.
+
+    ``absent``: the columns the file gives no value for (``absent_columns``); see ``_batch_view``."""
     kind = get_source(result.kind, result.source).kind
     table = kind.table
     params = {"night": date.fromisoformat(result.night), "run_id": result.run_id}
     con.begin()
     try:
-        con.register(f"batch_{table}", good[list(kind.columns)])
+        con.register(f"batch_{table}_file", good[list(kind.columns)])
+        run(con, _batch_view(kind, absent))
         con.register("batch_quarantine", quarantined)
         staging = sql_text(settings, f"staging/stg_{table}")
         run(  # kinds without reviewer ids (survey responses) have no $salt to bind
@@ -248,7 +273,8 @@ def _load_checked(
         _fail(con, settings, result, checksum, started, clock, exc)
         raise BatchError(f"{Path(result.file).name}: load failed and was rolled back: {exc}") from exc
     finally:
-        for name in (f"batch_{table}", "batch_quarantine"):
+        run(con, f"drop view if exists batch_{table}")
+        for name in (f"batch_{table}_file", "batch_quarantine"):
             con.unregister(name)
         run(con, f"drop table if exists stg_{table}")
 
@@ -332,6 +358,7 @@ def stage_file(settings: Settings, *, kind: str, source: str, path: str, night: 
     clock = time.perf_counter()
     try:
         frame, rejected, meta["rows_read"] = parse_file(kind, source, Path(path), the_night)
+        meta["absent"] = frame.attrs.get("absent", [])
         frame.to_parquet(folder / "rows.parquet", index=False)
         rejected_frame = pd.DataFrame(
             [asdict(r) for r in rejected], columns=["record_no", "line_no", "raw", "code", "reason"]
@@ -419,7 +446,8 @@ def load_staged(
             _take_validation(
                 result, meta["rows_read"], ValidationResult(good, quarantined, meta["validation"])
             )
-            _load_checked(con, settings, result, good, quarantined, checksum, started, clock)
+            _load_checked(con, settings, result, good, quarantined, checksum, started, clock,
+                          absent=meta.get("absent", []))  # fmt: skip
         except BatchError as exc:
             if exc.__cause__ is not None and not isinstance(exc.__cause__, ReviewPulseError):
                 raise exc.__cause__ from exc  # not the file's fault: it stays staged for the retry

@@ -95,18 +95,35 @@ def _redact(raw: str, secrets: list[str]) -> str:
     return raw
 
 
+def absent_columns(spec: SourceSpec, file_columns: list[str]) -> list[str]:
+    """The canonical columns a file of ``spec`` gives no value for: mapped to none of its columns, and
+    neither a constant nor derived (id, seller from the file name). The date of a source without dates
+    counts as absent: the landing night stands in for it. ``language`` is never absent (detected)."""
+    kind, present = spec.kind, set(file_columns)
+    given = {kind.id_column, "source", "language", *spec.constants}
+    if spec.seller_from_filename:
+        given.add("seller_id")
+    for canon, ref in spec.columns.items():
+        if any(r in present for r in ((ref,) if isinstance(ref, str) else ref)):
+            given.add(canon)
+    return [c for c in kind.columns if c not in given]
+
+
 def to_canonical(spec: SourceSpec, batch: RawBatch, *, path: Path, night: date) -> pd.DataFrame:
     """Map a file's rows onto the canonical columns of ``spec.kind``.
 
     Values that do not parse become nulls; the original text is kept in ``_src_<column>`` so validation
     can quote it. ``_record_no``, ``_line_no`` and ``_raw`` (with PII redacted) ride along.
-    ``reviewer_id`` is still in clear here: the staging SQL stores only its salted hash.
+    ``reviewer_id`` is still in clear here: the staging SQL stores only its salted hash. The frame's
+    ``attrs["absent"]`` lists the columns the file gives no value for (``absent_columns``): the load
+    keeps a stored record's values of these instead of erasing them.
     """
     kind = spec.kind
     rows = batch.rows
     if spec.enrich is not None:
         rows = spec.enrich(rows, path)
     out = pd.DataFrame(index=rows.index)
+    out.attrs["absent"] = absent_columns(spec, list(rows.columns))
     for canon, ref in spec.columns.items():
         source_values = _column(rows, ref)
         out[f"_src_{canon}"] = source_values

@@ -6,20 +6,21 @@ using (
     select * from staged
 ) as staged
 on target.source = staged.source and target.review_id = staged.review_id
+-- an edit of the content (re-scored); the columns outside it as in the correction below
 when matched and target.content_hash <> staged.content_hash and $night >= target.last_seen then update set
-    channel = staged.channel,
+    channel = coalesce(staged.channel, target.channel),
     product_id = staged.product_id,
-    product_title = staged.product_title,
-    category = staged.category,
-    seller_id = staged.seller_id,
-    reviewer_key = staged.reviewer_key,
+    product_title = coalesce(staged.product_title, target.product_title),
+    category = coalesce(staged.category, target.category),
+    seller_id = coalesce(staged.seller_id, target.seller_id),
+    reviewer_key = coalesce(staged.reviewer_key, target.reviewer_key),
     rating = staged.rating,
     title = staged.title,
     text = staged.text,
     language = staged.language,
     review_date = staged.review_date,
-    verified_purchase = staged.verified_purchase,
-    helpful_votes = staged.helpful_votes,
+    verified_purchase = coalesce(staged.verified_purchase, target.verified_purchase),
+    helpful_votes = coalesce(staged.helpful_votes, target.helpful_votes),
     content_hash = staged.content_hash,
     content_version = target.content_version + 1,
     needs_scoring = true,

@@ -6,11 +6,12 @@ using (
     select * from staged
 ) as staged
 on target.source = staged.source and target.feedback_id = staged.feedback_id
+-- an edit of the content (re-scored); the columns outside it as in the correction below
 when matched and target.content_hash <> staged.content_hash and $night >= target.last_seen then update set
-    channel = staged.channel,
-    seller_id = staged.seller_id,
-    order_id = staged.order_id,
-    reviewer_key = staged.reviewer_key,
+    channel = coalesce(staged.channel, target.channel),
+    seller_id = coalesce(staged.seller_id, target.seller_id),
+    order_id = coalesce(staged.order_id, target.order_id),
+    reviewer_key = coalesce(staged.reviewer_key, target.reviewer_key),
     rating = staged.rating,
     title = staged.title,
     comment = staged.comment,

@@ -194,6 +194,62 @@ def test_a_correction_outside_the_content_is_stored_without_rescoring(
     assert run(con, kept) == [("sellerB", True, 50)]
 
 
+def test_an_edit_from_a_file_lacking_optional_columns_keeps_their_stored_values(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
+    """A file without a column says nothing about it: an edited text must not erase the review's seller,
+    flag or votes, and a feedback file without the yes/no columns is no edit of them (they are part of
+    its content)."""
+    header = [*HEADER, "seller_id", "channel", "category", "verified_purchase", "helpful_votes"]
+    first = _write_csv(tmp_path / "a.csv", [[*_good(1), "s1", "web", "shoes", "yes", "3"]], header)
+    ingest_file(con, settings, first, fmt="generic_csv", kind="reviews", night=NIGHT)
+    edited = _write_csv(tmp_path / "b.csv", [_good(1, "Broke after a week")])
+    result = ingest_file(con, settings, edited, fmt="generic_csv", kind="reviews", night=date(2026, 11, 4))
+    assert (result.rows_changed, result.rows_unchanged) == (1, 0)
+    query = (
+        "select text, title, seller_id, channel, category, verified_purchase, helpful_votes, content_version "
+    )
+    assert run(con, query + "from reviews") == [
+        ("Broke after a week", "Nice", "s1", "web", "shoes", True, 3, 2)
+    ]
+
+    base = ["feedback_id", "seller_id", "order_id", "reviewer_id", "rating", "comment", "feedback_date"]
+    row = ["f1", "s1", "o1", "u1", "4", "Fast", "2026-11-01"]
+    full = _write_csv(tmp_path / "f1.csv", [[*row, "Good", "yes", "no", "yes"]],
+                      [*base, "title", "arrived_on_time", "item_as_described", "service_ok"])  # fmt: skip
+    ingest_file(con, settings, full, fmt="generic_csv", kind="seller_feedback", night=NIGHT)
+    run(con, "update seller_feedback set needs_scoring = false")
+    bare = _write_csv(tmp_path / "f2.csv", [row], base)
+    result = ingest_file(
+        con, settings, bare, fmt="generic_csv", kind="seller_feedback", night=date(2026, 11, 4)
+    )
+    assert (result.rows_changed, result.rows_unchanged) == (0, 1)
+    query = "select title, arrived_on_time, item_as_described, service_ok, content_version, needs_scoring "
+    assert run(con, query + "from seller_feedback") == [("Good", True, False, True, 1, False)]
+
+
+def test_a_source_without_dates_keeps_a_reviews_first_night_when_re_exported(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
+    """MARC has no dates, so a review is dated by the night it landed. A later export holding it again
+    (with one new review) moved it to that night and counted it as an edit, to be scored again."""
+    header = ["review_id", "product_id", "reviewer_id", "stars", "review_body", "review_title", "language"]
+    rows = [["m1", "p1", "u1", "5", "Great thing, works", "Nice", "en"]]
+    ingest_file(con, settings, _write_csv(tmp_path / "a.csv", rows, header), fmt="marc", kind="reviews",
+                night=NIGHT)  # fmt: skip
+    later = date(2026, 11, 9)
+    more = [*rows, ["m2", "p1", "u2", "4", "Fine thing", "Ok", "en"]]
+    result = ingest_file(con, settings, _write_csv(tmp_path / "b.csv", more, header), fmt="marc",
+                         kind="reviews", night=later)  # fmt: skip
+    assert (result.rows_new, result.rows_changed, result.rows_unchanged) == (1, 0, 1)
+    dates = run(con, "select review_id, review_date, content_version from reviews order by 1")
+    assert dates == [("m1", NIGHT, 1), ("m2", later, 1)]
+    edited = [["m1", "p1", "u1", "2", "Broke the next day", "Nice", "en"]]  # an edit keeps the date too
+    ingest_file(con, settings, _write_csv(tmp_path / "c.csv", edited, header), fmt="marc", kind="reviews",
+                night=date(2026, 11, 10))  # fmt: skip
+    assert run(con, "select review_date, content_version from reviews where review_id = 'm1'") == [(NIGHT, 2)]
+
+
 def test_text_of_only_invisible_characters_is_empty(
     tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
 ) -> None:
