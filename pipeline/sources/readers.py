@@ -186,8 +186,6 @@ def _as_text(value: Any) -> str | None:
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, float) and value != value:  # NaN
         return None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return str(int(value))  # an id column of floats (pandas' ints with gaps): "17", as a CSV writes it
     return str(value)
 
 

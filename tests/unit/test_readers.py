@@ -143,20 +143,5 @@ def test_parquet_cells_that_are_not_utf8_are_rejected_and_others_kept(tmp_path: 
         assert "caf\\\\xe9" in batch.rejected[0].raw  # JSON of the row, the bad byte shown as \xe9
 
 
-def test_whole_floats_read_as_a_csv_writes_them(tmp_path: Path) -> None:
-    """pandas stores an integer id column with gaps as floats; ``1.0`` must be the id ``1`` that the same
-    export as CSV gives, or a change of format would load every review a second time."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    ids = pa.array([1.0, None, 12345678901.0, 2.5], pa.float64())
-    pq.write_table(pa.table({"review_id": ids, "rating": [5.0, 4.0, 3.0, 1.0]}), tmp_path / "f.parquet")
-    (tmp_path / "f.jsonl").write_text('{"review_id": 1.0, "rating": 5.0}\n', encoding="utf-8")
-    parquet, jsonl = read_parquet(tmp_path / "f.parquet"), read_jsonl(tmp_path / "f.jsonl")
-    assert parquet.rows["review_id"].tolist() == ["1", None, "12345678901", "2.5"]
-    assert parquet.rows["rating"].tolist() == ["5", "4", "3", "1"]
-    assert jsonl.rows["review_id"].tolist() == ["1"]
-
-
 def test_scrub_emails() -> None:
     assert scrub_emails("from ana.souza42@example.com, broken") == "from [redacted-email], broken"
