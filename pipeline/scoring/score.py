@@ -344,9 +344,9 @@ def _finish(
         con.register("fake_rows", opinions.score(fakes, sql))
         con.execute("create table fake as select * from fake_rows")
         con.unregister("fake_rows")
-        # a row with nothing to read has no text scores (``score_frame``), and no fake score either
+        # a row with nothing to read has no scores and no model version (``score_frame``): no fake score
         fake_select = "".join(
-            f", case when scores.sentiment is null then null else fake.{c} end as {c}"
+            f", case when scores.model_version is null then null else fake.{c} end as {c}"
             for c in ("fake_probability", "fake_reasons")
         )
     columns = [c for c in (r[0] for r in con.execute("select column_name from (describe scores)").fetchall())

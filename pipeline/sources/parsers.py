@@ -15,7 +15,7 @@ import pandas as pd
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
-UNKNOWN = {"-", "n/a", "na", "unknown", "null", "none"}
+UNKNOWN = {"-", "--", "n/a", "na", "n.a.", "unknown", "null", "none", "nan"}
 """Values an export writes for "no answer" in a yes/no or count column: read as null, not as a bad value."""
 
 
@@ -83,25 +83,47 @@ def us_date(values: pd.Series) -> pd.Series:
     return _to_date(short.fillna(long))
 
 
+def _flag(value: str | None) -> bool | None:
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    if value in ("1.0", "0.0"):  # pandas writes a 1/0 column with gaps as floats
+        return value == "1.0"
+    return None
+
+
 def boolean(values: pd.Series) -> pd.Series:
-    """Parse yes/no, true/false, 1/0; ``UNKNOWN`` markers (``-``, ``n/a``, ...) and blanks are null."""
+    """Parse yes/no, true/false, 1/0 (also ``1.0``/``0.0``); ``UNKNOWN`` markers (``-``, ``n/a``, ...) and
+    blanks are null."""
     cleaned = _clean(values).map(lambda v: str(v).lower() if v is not None else None)
-    out = cleaned.map(lambda v: True if v in _TRUE else (False if v in _FALSE else None))
-    return out.astype("boolean")
+    return cleaned.map(_flag).astype("boolean")
 
 
 def verified_source(values: pd.Series) -> pd.Series:
-    """Judge.me's ``source``: reviews sent through the order e-mail (``email``) come from buyers."""
+    """Judge.me's ``source``: reviews sent through the order e-mail (``email``) come from buyers; any other
+    source is not verified, and an ``UNKNOWN`` marker is unknown."""
     cleaned = _clean(values).map(lambda v: str(v).lower() if v is not None else None)
-    return cleaned.map(lambda v: None if v is None else v in {"email", "verified", "shop_app"}).astype(
-        "boolean"
-    )
+    return cleaned.map(
+        lambda v: None if not isinstance(v, str) or v in UNKNOWN else v in {"email", "verified", "shop_app"}
+    ).astype("boolean")
+
+
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+"""Characters that are letters or symbols by category but draw nothing (Hangul fillers, the blank
+braille pattern): favourites for posting an "empty" text where a form refuses one."""
 
 
 def has_content(value: str) -> bool:
     """Whether a text has a visible character: not only whitespace, control and format characters
-    (zero-width spaces and joiners, the byte-order mark, bidi marks), which read as empty."""
-    return any(not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf") for ch in value)
+    (zero-width spaces and joiners, the byte-order mark, bidi marks), marks with nothing to sit on
+    (variation selectors, combining marks) and blank letters, which all read as empty."""
+    return any(
+        not ch.isspace()
+        and ch not in _BLANK_LETTERS
+        and unicodedata.category(ch) not in ("Cc", "Cf", "Mn", "Me")
+        for ch in value
+    )
 
 
 def text(values: pd.Series) -> pd.Series:

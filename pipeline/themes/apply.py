@@ -30,6 +30,7 @@ from pipeline.scoring.engine import EmbeddingStore, encode, text_key
 from pipeline.scoring.heads import heads_version, load_heads
 from pipeline.settings import Settings
 from pipeline.sources.language import detect_language, normalise_language
+from pipeline.sources.parsers import has_content
 from pipeline.themes.assign import Combiner, Prototypes, ThemeModel, _unit, example_texts
 from pipeline.themes.sentences import split_sentences
 from pipeline.themes.taxonomy import Taxonomy
@@ -121,7 +122,7 @@ def unit_text(title: Any, text: Any) -> str:
     """What is split into sentences: the title as its own sentence, then the text."""
     title = title.strip() if isinstance(title, str) else ""
     text = text if isinstance(text, str) else ""
-    if not title:
+    if not has_content(title):
         return text
     return f"{title}. {text}" if title[-1] not in ".!?…" else f"{title} {text}"
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pipeline.sources.parsers import has_content
+
 ABBREVIATIONS: dict[str, frozenset[str]] = {
     "en": frozenset({"mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "approx", "no", "jr",
                      "sr", "inc", "ltd", "co", "dept", "est", "fig", "oz", "lb", "lbs", "ft", "min", "max"}),
@@ -106,7 +108,7 @@ def split_sentences(text: str, language: str | None = None, *, clauses: bool = T
         for a, b in parts:
             chunk = text[a:b]
             stripped = chunk.strip(" \t\r\n,;:-")
-            if not any(c.isalnum() for c in stripped):
+            if not any(c.isalnum() and has_content(c) for c in stripped):  # no visible letter or digit
                 continue
             offset = a + chunk.index(stripped)
             out.append(Sentence(offset, offset + len(stripped), stripped))

@@ -87,23 +87,30 @@ def test_score_cli_rejects_input_without_text(env: Path, tmp_path: Path) -> None
 def test_a_review_with_nothing_visible_to_read_keeps_its_row_without_scores(
     env: Path, tmp_path: Path
 ) -> None:
-    """Zero-width spaces, a byte-order mark or a zero-width title are nothing to read: no made-up scores."""
+    """Zero-width spaces, a byte-order mark, Hangul fillers or a zero-width title are nothing to read: no
+    made-up scores (in either output format); an invisible title is no sentence and shifts no offset."""
     source = tmp_path / "invisible.csv"
     pd.DataFrame(
         {
-            "review_id": ["empty", "zero_width", "zw_title", "real"],
-            "title": ["", "", "\u200b", ""],
-            "text": ["", "\u200b\u200d \ufeff", "", REVIEWS[0][1]],
+            "review_id": ["empty", "zero_width", "filler", "zw_title", "real"],
+            "title": ["", "", "", "\u200b", "\u200b"],
+            "text": ["", "\u200b\u200d \ufeff", "\u3164\u3164", "", REVIEWS[0][1]],
         }
     ).to_csv(source, index=False)
-    out = tmp_path / "scores.csv"
-    result = CliRunner().invoke(cli.app, ["score", "--input", str(source), "--output", str(out)])
-    assert result.exit_code == 0, result.output
-    scores = pd.read_csv(out, keep_default_na=True).set_index("review_id")
-    assert list(scores.index) == ["empty", "zero_width", "zw_title", "real"]
-    unread = scores.loc[["empty", "zero_width", "zw_title"], ["sentiment", "stars_pred", "fake_probability"]]
-    assert unread.isna().all().all(), unread
-    assert scores.loc["real", "sentiment"] == "positive"
+    for name in ("scores.csv", "scores.parquet"):
+        out, sentences = tmp_path / name, tmp_path / f"sentences-{name}"
+        args = ["score", "--input", str(source), "--output", str(out), "--sentences", str(sentences)]
+        result = CliRunner().invoke(cli.app, args)
+        assert result.exit_code == 0, result.output
+        scores = (pd.read_csv(out) if name.endswith(".csv") else pd.read_parquet(out)).set_index("review_id")
+        assert list(scores.index) == ["empty", "zero_width", "filler", "zw_title", "real"]
+        unread = scores.loc[scores.index != "real", ["sentiment", "stars_pred", "fake_probability"]]
+        assert unread.isna().all().all(), unread
+        assert scores.loc["real", "sentiment"] == "positive" and scores.loc["real", "fake_probability"] >= 0
+        split = pd.read_csv(sentences) if name.endswith(".csv") else pd.read_parquet(sentences)
+        assert set(split["review_id"]) == {"real"}
+        first = split.iloc[0]
+        assert first["start_char"] == 0 and REVIEWS[0][1].startswith(first["sentence"])
 
 
 def test_score_cli_adds_themes_and_writes_one_row_per_sentence(env: Path, tmp_path: Path) -> None:

@@ -260,13 +260,17 @@ def test_text_of_only_invisible_characters_is_empty(
             ["r1", "p1", "u1", "5", "", "\u200b\u200d \ufeff", "2026-11-01", "en"],
             ["r2", "p1", "u2", "5", "", "\x07\u2060", "2026-11-01", "en"],
             ["r3", "p1", "u3", "5", "", "\u200b\U0001f44d", "2026-11-01", "en"],
+            ["r4", "p1", "u4", "5", "", "\u3164\u3164 \u2800", "2026-11-01", "en"],  # Hangul filler, braille
+            ["r5", "p1", "u5", "5", "", "\ufe0f\u034f", "2026-11-01", "en"],  # marks on nothing
         ],
     )
     result = ingest_file(con, settings, path, fmt="generic_csv", kind="reviews", night=NIGHT)
-    assert (result.rows_loaded, result.rows_quarantined) == (1, 2)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 4)
     assert run(con, "select record_no, reason_code from quarantine order by 1") == [
         (1, "empty_text"),
         (2, "empty_text"),
+        (4, "empty_text"),
+        (5, "empty_text"),
     ]
     assert run(con, "select review_id from reviews") == [("r3",)]  # an emoji is something to read
 
@@ -282,13 +286,13 @@ def test_a_yes_no_or_count_value_that_does_not_parse_is_quarantined_not_nulled(
         ["f1", "s1", "o1", "u1", "4", "Fast", "2026-11-01", "yes", "-"],
         ["f2", "s1", "o2", "u2", "4", "Fast", "2026-11-01", "maybe", "no"],
         ["f3", "s1", "o3", "u3", "2", "", "2026-11-01", "N/A", "sort of"],
+        ["f4", "s1", "o4", "u4", "2", "", "2026-11-01", "0.0", "nan"],  # pandas' floats and missing value
     ]
     path = _write_csv(tmp_path / "s1.csv", rows, header)
     result = ingest_file(con, settings, path, fmt="generic_csv", kind="seller_feedback", night=NIGHT)
-    assert (result.rows_loaded, result.rows_quarantined) == (1, 2)
-    assert run(con, "select feedback_id, arrived_on_time, item_as_described from seller_feedback") == [
-        ("f1", True, None)
-    ]
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 2)
+    query = "select feedback_id, arrived_on_time, item_as_described from seller_feedback order by 1"
+    assert run(con, query) == [("f1", True, None), ("f4", False, None)]
     reasons = dict(run(con, "select record_no, reason from quarantine where reason_code = 'bad_value'"))
     assert reasons == {
         2: "arrived_on_time 'maybe' is not yes/no",

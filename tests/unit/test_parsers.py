@@ -38,6 +38,11 @@ def test_boolean_yes_no_dash() -> None:
     ]
 
 
+def test_judgeme_source_reads_unknown_markers_as_unknown_not_as_unverified() -> None:
+    out = parsers.verified_source(pd.Series(["email", "web", "-", "N/A", None]))
+    assert out.tolist() == [True, False, pd.NA, pd.NA, pd.NA]
+
+
 def test_text_is_kept_verbatim_and_blank_is_null() -> None:
     raw = '  She said "ok",\nthen <b>left</b>; DROP TABLE reviews; -- 😀 '
     out = parsers.text(pd.Series([raw, "   ", None]))
