@@ -395,7 +395,8 @@ def validate_staged(staged: dict[str, Any]) -> dict[str, Any]:
     ]
     result = IngestResult(meta["run_id"], meta["kind"], meta["source"], meta["file"], meta["night"], "")
     try:
-        checked = validate_rows(get_source(meta["kind"], meta["source"]).kind, frame, rejected)
+        kind = get_source(meta["kind"], meta["source"]).kind
+        checked = validate_rows(kind, frame, rejected, date.fromisoformat(meta["night"]))
         _take_validation(result, meta["rows_read"], checked)
     except ReviewPulseError as exc:
         meta.update(status="failed", error=str(exc))

@@ -32,9 +32,19 @@ def detect_language(text: str | None) -> str:
     return lang if lang in SERVED else "other"
 
 
+LANGUAGE_NAMES = {
+    **dict.fromkeys(("eng", "english", "inglés", "ingles", "inglês"), "en"),
+    **dict.fromkeys(("spa", "spanish", "español", "espanol", "castellano", "espanhol"), "es"),
+    **dict.fromkeys(("por", "portuguese", "português", "portugues", "portugués"), "pt"),
+}
+"""Names and ISO 639-2 codes an export may give instead of a two-letter code."""
+
+
 def normalise_language(code: str | None) -> str:
-    """A source's own language code (``pt-BR``, ``es_MX``, ``EN``) as ``en`` / ``es`` / ``pt`` / ``other``."""
+    """A source's own language code (``pt-BR``, ``es_MX``, ``EN``) or name (``English``, ``Español``) as
+    ``en`` / ``es`` / ``pt`` / ``other``."""
     if not isinstance(code, str) or not code.strip():
         return "other"
     base = code.strip().lower().replace("_", "-").split("-")[0]
+    base = LANGUAGE_NAMES.get(base, base)
     return base if base in SERVED else "other"

@@ -7,6 +7,7 @@ quoting the original text.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 
@@ -54,9 +55,15 @@ def _to_date(parsed: pd.Series) -> pd.Series:
     return parsed.dt.normalize().astype("datetime64[s]")
 
 
+_FULL_DATE = re.compile(r"\d{4}-?\d{2}-?\d{2}")
+
+
 def iso_date(values: pd.Series) -> pd.Series:
-    """Parse ISO 8601 dates or timestamps (``2026-11-03``, ``2026-11-03T10:00:00Z``, ``... UTC``)."""
-    cleaned = _clean(values).map(lambda v: v.removesuffix(" UTC") if isinstance(v, str) else v)
+    """Parse ISO 8601 dates or timestamps (``2026-11-03``, ``2026-11-03T10:00:00Z``, ``... UTC``). A date
+    without its day (``2026-11``, ``2026``) is no date: it would be stored as the first of the month."""
+    cleaned = _clean(values).map(
+        lambda v: v.removesuffix(" UTC") if isinstance(v, str) and _FULL_DATE.match(v) else None
+    )
     parsed = pd.to_datetime(cleaned, errors="coerce", format="ISO8601", utc=True)
     return _to_date(parsed)
 

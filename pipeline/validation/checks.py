@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -181,6 +182,31 @@ def _scale_checks(kind: Kind) -> list[RowCheck]:
     return checks
 
 
+EARLIEST_DATE = pd.Timestamp("1990-01-01")
+"""Older dates are placeholders (``1900-01-01``) or misread units (seconds read as milliseconds)."""
+DAYS_AHEAD = 2
+"""How far past its night a record may be dated (time zones, an export cut after midnight)."""
+
+
+def _implausible_date(column: str) -> Callable[[pd.DataFrame], pd.Series]:
+    """True where a parsed date lies before ``EARLIEST_DATE`` or more than ``DAYS_AHEAD`` days after the
+    night the file landed (``_latest_date``, set by ``validate_rows``)."""
+    return lambda frame: (
+        frame[column].notna() & ((frame[column] < EARLIEST_DATE) | (frame[column] > frame["_latest_date"]))
+    )
+
+
+def _date_out_of_range(column: str) -> Callable[[pd.Series], str]:
+    def message(r: pd.Series) -> str:
+        quoted = _quote(r.get("_src_" + column))
+        if r[column] < EARLIEST_DATE:
+            return f"{column} {quoted} is before {EARLIEST_DATE.date()}"
+        night = (r["_latest_date"] - pd.Timedelta(days=DAYS_AHEAD)).date()
+        return f"{column} {quoted} is more than {DAYS_AHEAD} days after the file's night {night}"
+
+    return message
+
+
 def _row_checks(kind: Kind) -> list[RowCheck]:
     """The row-level expectations for a kind, in the order their reasons are listed."""
     idc, datec, textc = kind.id_column, kind.date_column, kind.text_column
@@ -193,6 +219,14 @@ def _row_checks(kind: Kind) -> list[RowCheck]:
             "ExpectColumnValuesToNotBeNull",
             {},
             lambda r: f"{datec} {_quote(r.get('_src_' + datec))} is not a date",
+        ),
+        RowCheck(
+            "bad_date",
+            f"_implausible_{datec}",
+            "ExpectColumnValuesToBeInSet",
+            {"value_set": [False]},
+            _date_out_of_range(datec),
+            derive=_implausible_date(datec),
         ),
         *_value_checks(kind),
     ]
@@ -280,8 +314,9 @@ def _kept_rows(ids: pd.Series, invalid: set[int]) -> dict[Any, int]:
     return kept
 
 
-def validate_rows(kind: Kind, frame: pd.DataFrame, rejected: list[Rejected]) -> ValidationResult:
-    """Run the row suite of ``kind`` over a canonical frame; return good rows and quarantined rows.
+def validate_rows(kind: Kind, frame: pd.DataFrame, rejected: list[Rejected], night: date) -> ValidationResult:
+    """Run the row suite of ``kind`` over a canonical frame of a file landed for ``night``; return good
+    rows and quarantined rows.
 
     ``rejected`` are records the reader could not parse; they join the quarantine with their reasons.
     Of rows sharing an id, the first that passes the other checks is kept and the rows after it are
@@ -300,6 +335,7 @@ def validate_rows(kind: Kind, frame: pd.DataFrame, rejected: list[Rejected]) -> 
         ),
     )
     frame = frame.reset_index(drop=True)
+    frame["_latest_date"] = pd.Timestamp(night) + pd.Timedelta(days=DAYS_AHEAD)
     checked = frame[list(dict.fromkeys(c.column for c in checks if c.derive is None))].copy()
     for check in checks:
         if check.derive is not None:
@@ -369,7 +405,7 @@ def validate_rows(kind: Kind, frame: pd.DataFrame, rejected: list[Rejected]) -> 
                 }
             )
     quarantined = quarantined.sort_values("record_no", kind="stable").reset_index(drop=True)
-    good = frame.drop(index=bad_index).reset_index(drop=True)
+    good = frame.drop(index=bad_index, columns="_latest_date").reset_index(drop=True)
     return ValidationResult(
         good=good,
         quarantined=quarantined,

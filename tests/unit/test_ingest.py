@@ -250,6 +250,25 @@ def test_a_source_without_dates_keeps_a_reviews_first_night_when_re_exported(
     assert run(con, "select review_date, content_version from reviews where review_id = 'm1'") == [(NIGHT, 2)]
 
 
+def test_a_date_without_its_day_far_in_the_past_or_after_the_night_is_a_bad_date(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
+    """``2026-11`` was stored as the first of the month, ``2099-01-01`` put a review into a week of 2099 in
+    the marts, and ``1900-01-01`` is a placeholder; a date up to two days after the night is time zones."""
+    dates = ["2026-11", "2099-01-01", "1900-01-01", "2026-11-05", "2026-11-06"]
+    rows = [[f"r{i}", "p1", f"u{i}", "5", "", "Fine", d, "en"] for i, d in enumerate(dates, start=1)]
+    result = ingest_file(con, settings, _write_csv(tmp_path / "r.csv", rows), fmt="generic_csv",
+                         kind="reviews", night=NIGHT)  # fmt: skip
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 4)
+    assert run(con, "select review_id, review_date from reviews") == [("r4", date(2026, 11, 5))]
+    assert dict(run(con, "select record_no, reason from quarantine where reason_code = 'bad_date'")) == {
+        1: "review_date '2026-11' is not a date",
+        2: "review_date '2099-01-01' is more than 2 days after the file's night 2026-11-03",
+        3: "review_date '1900-01-01' is before 1990-01-01",
+        5: "review_date '2026-11-06' is more than 2 days after the file's night 2026-11-03",
+    }
+
+
 def test_text_of_only_invisible_characters_is_empty(
     tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
 ) -> None:

@@ -22,9 +22,22 @@ def test_detects_served_languages_and_other(text: str, lang: str) -> None:
     assert detect_language(text) == lang
 
 
-@pytest.mark.parametrize(
+@pytest.mark.parametrize(  # fmt: skip
     "code,lang",
-    [("pt-BR", "pt"), ("es_MX", "es"), ("EN", "en"), ("fr", "other"), (None, "other"), ("", "other")],
+    [
+        ("pt-BR", "pt"),
+        ("es_MX", "es"),
+        ("EN", "en"),
+        ("fr", "other"),
+        (None, "other"),
+        ("", "other"),
+        ("English", "en"),
+        ("Español", "es"),
+        ("portuguese", "pt"),
+        ("Português", "pt"),
+        ("spa", "es"),
+        ("French", "other"),
+    ],
 )
 def test_normalises_source_codes(code: str | None, lang: str) -> None:
     assert normalise_language(code) == lang
