@@ -150,6 +150,8 @@ def reviewpulse_nightly() -> None:
         outcome = nightly.load_sources(Settings.from_env(), night, sources)
         if outcome["unlisted"]:  # no source's files: named whether or not the night goes on
             log.warning("landed but loaded by no source:\n%s", "\n".join(outcome["unlisted"]))
+        if outcome["unread_columns"]:  # a misspelt optional column is lost otherwise
+            log.warning("columns no format reads:\n%s", "\n".join(outcome["unread_columns"]))
         if outcome["failures"]:
             raise AirflowFailException("files that could not load:\n" + "\n".join(outcome["failures"]))
         if outcome["lake_pending"]:  # loaded: the night goes on, and the next load hands them over

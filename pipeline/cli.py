@@ -159,6 +159,10 @@ def ingest(
                 f"{check['unexpected']} rows",
                 soft_wrap=True,
             )
+        unread = result.validation.get("unused_columns")
+        if unread:
+            err.print(f"[yellow]columns not read[/] (format {format} reads nothing from them): "
+                      f"{', '.join(unread)}", soft_wrap=True)  # fmt: skip
     if lake_problems:
         raise _fail(
             "lake export failed (the file is loaded and waits for the next run): " + "; ".join(lake_problems)
@@ -195,6 +199,8 @@ def run_cmd(
         console.print(_ingest_table(results))
     for entry in night.unlisted:
         err.print(f"[yellow]not loaded[/] {entry}", soft_wrap=True)
+    for entry in night.unread_columns:
+        err.print(f"[yellow]columns not read[/] {entry}", soft_wrap=True)
     console.print(f"Report: [bold]{night.report}/index.html[/]", soft_wrap=True)
     took = step_seconds(night.seconds)
     console.print(f"Took {sum(took.values()):.0f} s: "

@@ -358,7 +358,7 @@ def stage_file(settings: Settings, *, kind: str, source: str, path: str, night: 
     clock = time.perf_counter()
     try:
         frame, rejected, meta["rows_read"] = parse_file(kind, source, Path(path), the_night)
-        meta["absent"] = frame.attrs.get("absent", [])
+        meta["absent"], meta["unused"] = frame.attrs.get("absent", []), frame.attrs.get("unused", [])
         frame.to_parquet(folder / "rows.parquet", index=False)
         rejected_frame = pd.DataFrame(
             [asdict(r) for r in rejected], columns=["record_no", "line_no", "raw", "code", "reason"]
@@ -403,7 +403,9 @@ def validate_staged(staged: dict[str, Any]) -> dict[str, Any]:
     else:
         checked.good.to_parquet(folder / "good.parquet", index=False)
         checked.quarantined.to_parquet(folder / "quarantine.parquet", index=False)
-        meta.update(status="validated", validation=checked.summary)
+        meta.update(
+            status="validated", validation={**checked.summary, "unused_columns": meta.get("unused", [])}
+        )
     meta["seconds"] = round(meta["seconds"] + time.perf_counter() - clock, 3)
     return _write_meta(meta)
 

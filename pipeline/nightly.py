@@ -126,6 +126,16 @@ def ingest_landing_file(
         con.close()
 
 
+def unread_columns(files: list[dict[str, Any]]) -> list[str]:
+    """``"file: column, column"`` for each loaded file with columns its format reads nothing from (a
+    misspelt optional column among them: ``unused_columns``)."""
+    return [
+        f"{Path(f['file']).name}: {', '.join(f['validation']['unused_columns'])}"
+        for f in files
+        if f.get("validation", {}).get("unused_columns")
+    ]
+
+
 def load_landed(
     settings: Settings,
     night: str,
@@ -134,8 +144,8 @@ def load_landed(
 ) -> dict[str, Any]:
     """Without Airflow: hand over files still waiting for the lake (even on a night with nothing landed),
     then ingest every landed file in this process. Returns ``{"files": [summary, ...], "failures": ["path:
-    error", ...], "lake_pending": ["file: error", ...], "unlisted": ["path: why", ...]}``, as
-    ``load_sources`` does for the DAG."""
+    error", ...], "lake_pending": ["file: error", ...], "unlisted": ["path: why", ...], "unread_columns":
+    ["file: columns", ...]}``, as ``load_sources`` does for the DAG."""
     out: dict[str, Any] = {"files": [], "failures": [], "lake_pending": [],
                            "unlisted": unlisted_landing_files(settings, night)}  # fmt: skip
     con = connect(settings)
@@ -156,6 +166,7 @@ def load_landed(
             out["lake_pending"].append(summary["lake_pending"])
         if on_file:
             on_file(item, summary, None)
+    out["unread_columns"] = unread_columns(out["files"])
     return out
 
 
@@ -189,7 +200,8 @@ def load_sources(settings: Settings, night: str, sources: list[dict[str, Any]]) 
     listed in ``failures``; a file that loaded but could not be handed to the lake is listed in
     ``lake_pending`` (it stays staged; this function hands such files over first, on the next call);
     ``unlisted`` names what sits in the night's landing folders but no source loads
-    (``unlisted_landing_files``).
+    (``unlisted_landing_files``), ``unread_columns`` the loaded files' columns no format reads
+    (``unread_columns``).
     """
     night = parse_night(night).isoformat()
     out: dict[str, Any] = {"files": [], "failures": [], "kinds": {}, "lake_pending": [],
@@ -213,6 +225,7 @@ def load_sources(settings: Settings, night: str, sources: list[dict[str, Any]]) 
                 out["kinds"][result.kind] = out["kinds"].get(result.kind, 0) + loaded
     finally:
         con.close()
+    out["unread_columns"] = unread_columns(out["files"])
     return out
 
 
@@ -357,6 +370,7 @@ class NightResult:
     files: list[IngestResult | dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     unlisted: list[str] = field(default_factory=list)  # landed but loaded by no source: "path: why"
+    unread_columns: list[str] = field(default_factory=list)  # "file: columns" its format reads nothing from
     lake: dict[str, dict[str, int]] = field(default_factory=dict)  # rows published, per night and table
     lake_error: str | None = None  # the loads stand; their files wait (loaded/ or staging/) for the next run
     report: str | None = None
@@ -415,7 +429,7 @@ def run_night(
     with step("load"):
         loaded = load_landed(settings, night, on_file=on_file)
     result.files, result.failures, pending = loaded["files"], loaded["failures"], loaded["lake_pending"]
-    result.unlisted = loaded["unlisted"]
+    result.unlisted, result.unread_columns = loaded["unlisted"], loaded["unread_columns"]
     with step("plan_scoring"):
         plan = plan_scoring(settings, night)
     if plan:

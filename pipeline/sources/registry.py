@@ -70,6 +70,7 @@ SOURCES: list[SourceSpec] = [
         constants={"channel": "amazon", "language": "en"},
         pii=("reviewerName",),
         glob="*.json*",
+        ignored=("reviewTime", "style", "image"),  # reviewTime: unixReviewTime as text
     ),
     SourceSpec(
         name="amazon2023",
@@ -91,6 +92,7 @@ SOURCES: list[SourceSpec] = [
         id_from=("user_id", "asin", "timestamp"),
         constants={"channel": "amazon", "language": "en"},
         glob="*.csv",
+        ignored=("images",),
     ),
     SourceSpec(
         name="marc",
@@ -132,6 +134,7 @@ SOURCES: list[SourceSpec] = [
         constants={"channel": "amazon", "language": "en", "category": "grocery"},
         pii=("ProfileName",),
         glob="*.csv",
+        ignored=("HelpfulnessDenominator",),
     ),
     SourceSpec(
         name="judgeme",
@@ -153,6 +156,7 @@ SOURCES: list[SourceSpec] = [
         constants={"channel": "shopify"},
         pii=("reviewer_name", "reviewer_email", "ip_address"),
         glob="*.csv",
+        ignored=("curated", "reply", "reply_date", "picture_urls", "location"),
     ),
     SourceSpec(
         name="olist",
@@ -174,6 +178,7 @@ SOURCES: list[SourceSpec] = [
         glob="*order_reviews*.csv",
         enrich=attach_seller,
         side_files=OLIST_SIDE_FILES,
+        ignored=("review_answer_timestamp",),
     ),
     SourceSpec(
         name="amazon_seller_central",
@@ -197,6 +202,7 @@ SOURCES: list[SourceSpec] = [
         pii=("Rater Email",),
         glob="*.t[xs][tv]",
         seller_from_filename=True,
+        ignored=("Your Response",),
     ),
 ]
 

@@ -40,6 +40,8 @@ class SourceSpec:
         enrich: optional function adding columns from side files (Olist's order items).
         side_files: globs of those side files: they sit in the landing folder but are not loaded
             themselves (a landed file that neither ``glob`` nor these match is reported as not loaded).
+        ignored: export columns the format knowingly reads nothing from (a seller's reply, picture
+            links); any other column it does not read is reported (``unused_columns``).
     """
 
     name: str
@@ -56,6 +58,7 @@ class SourceSpec:
     seller_from_filename: bool = False
     enrich: Enricher | None = None
     side_files: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
 
     def required_columns(self) -> list[str]:
         """Source columns a file must have, in declaration order."""
@@ -104,9 +107,34 @@ def absent_columns(spec: SourceSpec, file_columns: list[str]) -> list[str]:
     if spec.seller_from_filename:
         given.add("seller_id")
     for canon, ref in spec.columns.items():
-        if any(r in present for r in ((ref,) if isinstance(ref, str) else ref)):
+        if any(r in present for r in _refs(ref)):
             given.add(canon)
     return [c for c in kind.columns if c not in given]
+
+
+def _refs(ref: ColumnRef) -> tuple[str, ...]:
+    return (ref,) if isinstance(ref, str) else ref
+
+
+def _squashed(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def unused_columns(spec: SourceSpec, file_columns: list[str]) -> list[str]:
+    """The file's columns that ``spec`` reads nothing from, each with the column it reads that the name
+    resembles (``Verified (the format reads verified_purchase)``): a misspelt optional column would
+    otherwise be lost without a word."""
+    read = {r for ref in spec.columns.values() for r in _refs(ref)} | set(spec.id_from) | set(spec.pii)
+    known = {_squashed(r): r for r in read}
+    out = []
+    for column in file_columns:
+        if (
+            column in read or column in spec.ignored or column.startswith("_")
+        ):  # _raw, _record_no, _line_no: the reader's own
+            continue
+        like = known.get(_squashed(column))
+        out.append(f"{column} (the format reads {like})" if like else column)
+    return out
 
 
 def to_canonical(spec: SourceSpec, batch: RawBatch, *, path: Path, night: date) -> pd.DataFrame:
@@ -116,14 +144,17 @@ def to_canonical(spec: SourceSpec, batch: RawBatch, *, path: Path, night: date) 
     can quote it. ``_record_no``, ``_line_no`` and ``_raw`` (with PII redacted) ride along.
     ``reviewer_id`` is still in clear here: the staging SQL stores only its salted hash. The frame's
     ``attrs["absent"]`` lists the columns the file gives no value for (``absent_columns``): the load
-    keeps a stored record's values of these instead of erasing them.
+    keeps a stored record's values of these instead of erasing them; ``attrs["unused"]`` the file's
+    columns it reads nothing from (``unused_columns``).
     """
     kind = spec.kind
     rows = batch.rows
+    unused = unused_columns(spec, list(rows.columns))
     if spec.enrich is not None:
         rows = spec.enrich(rows, path)
     out = pd.DataFrame(index=rows.index)
     out.attrs["absent"] = absent_columns(spec, list(rows.columns))
+    out.attrs["unused"] = unused
     for canon, ref in spec.columns.items():
         source_values = _column(rows, ref)
         out[f"_src_{canon}"] = source_values

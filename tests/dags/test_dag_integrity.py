@@ -297,8 +297,10 @@ class FakeNightly(types.ModuleType):
         ]
         unlisted = [f"{p[: -len('stuck.csv')]}EXPORT.CSV: its name does not match" for p in paths
                     if p.endswith("stuck.csv")]  # fmt: skip
+        unread = [f"{p.rsplit('/', 1)[-1]}: Language (the format reads language)" for p in paths
+                  if p.endswith("stuck.csv")]  # fmt: skip
         return {"files": [{"file": p} for p in paths], "failures": failures, "kinds": {"reviews": 3},
-                "lake_pending": pending, "unlisted": unlisted}  # fmt: skip
+                "lake_pending": pending, "unlisted": unlisted, "unread_columns": unread}  # fmt: skip
 
     def plan_scoring(self, settings: Any, night: str) -> list[str]:
         self.calls.append(("plan_scoring", settings, {"night": night}))
@@ -442,6 +444,7 @@ def test_a_loaded_file_not_yet_in_the_lake_is_a_warning_not_a_failed_night(
         outcome = _body(nightly, "load")(sources, outlet_events=events, ds="2026-11-20")
     assert outcome["lake_pending"] and "stuck.csv: loaded, but handing it to the lake failed" in caplog.text
     assert "loaded by no source:\n/landing/EXPORT.CSV: its name does not match" in caplog.text
+    assert "columns no format reads:\nstuck.csv: Language (the format reads language)" in caplog.text
     assert len(events.items()) == 3  # the loads stand: the assets are published as usual
 
 

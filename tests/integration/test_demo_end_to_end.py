@@ -80,6 +80,8 @@ def test_rows_in_equal_loaded_plus_quarantined_for_every_file(demo, con) -> None
     assert sum(r[1] for r in runs) == written
     new = run(con, "select sum(rows_new) from ingest_runs where kind = 'reviews'")[0][0]
     assert run(con, "select count(*) from reviews")[0][0] == new
+    unread = "select file from ingest_runs where validation_summary->>'$.unused_columns' <> '[]'"
+    assert run(con, unread) == []  # every column of every export is read, or known not to matter
 
 
 def test_edited_review_is_updated_and_marked_for_rescoring(demo, con) -> None:

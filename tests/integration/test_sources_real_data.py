@@ -19,6 +19,7 @@ NIGHT = date(2026, 11, 1)
 def _load(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path, fmt: str, kind: str = "reviews"):
     result = ingest_file(con, settings, path, fmt=fmt, kind=kind, night=NIGHT)
     assert result.rows_read == result.rows_loaded + result.rows_quarantined
+    assert result.validation["unused_columns"] == []  # every column of a real export read or knowingly not
     return result
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from pipeline import nightly
 from pipeline.errors import BatchError
 from pipeline.ingest import ingest_file
 from pipeline.settings import Settings
@@ -267,6 +269,30 @@ def test_a_date_without_its_day_far_in_the_past_or_after_the_night_is_a_bad_date
         3: "review_date '1900-01-01' is before 1990-01-01",
         5: "review_date '2026-11-06' is more than 2 days after the file's night 2026-11-03",
     }
+
+
+def test_columns_the_format_reads_nothing_from_are_named(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
+    """A misspelt optional column (``Language``) was lost without a word; it is named, with the column it
+    resembles, in the run's record."""
+    path = _write_csv(
+        tmp_path / "r.csv", [[*_good(1)[:-1], "es", "red"]], [*HEADER[:-1], "Language", "sku_color"]
+    )
+    result = ingest_file(con, settings, path, fmt="generic_csv", kind="reviews", night=NIGHT)
+    assert result.validation["unused_columns"] == ["Language (the format reads language)", "sku_color"]
+    stored = run(con, "select validation_summary->'$.unused_columns' from ingest_runs")[0][0]
+    assert json.loads(stored) == result.validation["unused_columns"]
+    assert nightly.unread_columns([result.to_dict()]) == [
+        "r.csv: Language (the format reads language), sku_color"
+    ]
+    clean = _write_csv(tmp_path / "clean.csv", [_good(2)])
+    assert (
+        ingest_file(con, settings, clean, fmt="generic_csv", kind="reviews", night=NIGHT).validation[
+            "unused_columns"
+        ]
+        == []
+    )
 
 
 def test_text_of_only_invisible_characters_is_empty(
