@@ -32,7 +32,8 @@ class SourceSpec:
         columns: canonical column -> source column (or columns, first non-blank wins).
         optional: source columns that may be absent from a file; all others are required.
         parsers: canonical column -> parser name, where it differs from the kind's default.
-        id_from: source columns hashed into the record id when the source has no id of its own.
+        id_from: source columns hashed into the record id when the source has no id of its own (with
+            the seller, where it comes from the file name: one order can be rated for several sellers).
         constants: canonical column -> value used where the source gives none.
         pii: source columns holding names/emails/IPs: hashed or dropped, and redacted in the quarantine.
         glob: which files in a landing folder belong to this source.
@@ -168,6 +169,8 @@ def to_canonical(spec: SourceSpec, batch: RawBatch, *, path: Path, night: date) 
         out["seller_id"] = path.stem
     if spec.id_from:
         parts = [parsers.identifier(_column(rows, c)) for c in spec.id_from]
+        if spec.seller_from_filename:  # one order, several sellers: each seller's feedback is its own
+            parts.append(pd.Series(path.stem, index=rows.index, dtype="object"))
         out[kind.id_column] = [
             None if (h := stable_hash(list(vals))) is None else f"{spec.name}-{h}"
             for vals in zip(*parts, strict=True)

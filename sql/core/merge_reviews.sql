@@ -48,7 +48,9 @@ when matched and $night >= target.last_seen and (
     helpful_votes = coalesce(staged.helpful_votes, target.helpful_votes),
     last_seen = $night,
     ingest_run_id = $run_id
+-- an older night's file (loaded late): the newer row stays, but the record was seen that night already
 when matched then update set
+    first_seen = least(target.first_seen, $night),
     last_seen = greatest(target.last_seen, $night)
 when not matched then insert (
     review_id, source, channel, product_id, product_title, category, seller_id, reviewer_key, rating, title,

@@ -40,7 +40,9 @@ when matched and $night >= target.last_seen and (
     reviewer_key = coalesce(staged.reviewer_key, target.reviewer_key),
     last_seen = $night,
     ingest_run_id = $run_id
+-- an older night's file (loaded late): the newer row stays, but the record was seen that night already
 when matched then update set
+    first_seen = least(target.first_seen, $night),
     last_seen = greatest(target.last_seen, $night)
 when not matched then insert (
     feedback_id, source, channel, seller_id, order_id, reviewer_key, rating, title, comment, language,

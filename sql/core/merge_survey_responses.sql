@@ -19,7 +19,9 @@ when matched and target.content_hash <> staged.content_hash and $night >= target
     needs_scoring = staged.comment is not null,
     last_seen = $night,
     ingest_run_id = $run_id
+-- an older night's file (loaded late): the newer row stays, but the record was seen that night already
 when matched then update set
+    first_seen = least(target.first_seen, $night),
     last_seen = greatest(target.last_seen, $night)
 when not matched then insert (
     response_id, source, channel, nps, ces, csat, comment, language, response_date, content_hash,

@@ -295,6 +295,45 @@ def test_columns_the_format_reads_nothing_from_are_named(
     )
 
 
+def test_an_older_nights_file_loaded_late_moves_first_seen_back_and_keeps_the_newer_row(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
+    """The marts show a record from its ``first_seen`` on: a night loaded late (a backfill) must count the
+    records it holds as seen that night, or that night's report leaves them out."""
+    later, earlier = date(2026, 11, 5), NIGHT
+    newer = _write_csv(tmp_path / "n5.csv", [_good(1, "Newer text"), _good(2)])
+    ingest_file(con, settings, newer, fmt="generic_csv", kind="reviews", night=later)
+    older = _write_csv(tmp_path / "n3.csv", [_good(1, "Older text")])
+    result = ingest_file(con, settings, older, fmt="generic_csv", kind="reviews", night=earlier)
+    assert (result.rows_new, result.rows_changed, result.rows_unchanged) == (0, 0, 1)
+    query = "select review_id, text, first_seen, last_seen, content_version from reviews order by 1"
+    assert run(con, query) == [("r1", "Newer text", earlier, later, 1), ("r2", "Great blender, works well",
+                                                                          later, later, 1)]  # fmt: skip
+
+
+def test_one_order_rated_in_two_sellers_seller_central_reports_is_two_feedbacks(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
+    """An order with items from two sellers gets feedback for each; its id came from the order alone, so
+    the second seller's report overwrote the first's feedback."""
+    header = "Date\tRating\tComments\tYour Response\tOrder ID\tRater Email\tArrived on time\t" \
+             "Item as described\tCustomer service\n"  # fmt: skip
+    for seller, rating, comment in (
+        ("SELLERA", 5, "fast shipping from A"),
+        ("SELLERB", 1, "B never shipped"),
+    ):
+        path = tmp_path / f"{seller}.txt"
+        row = f"11/01/26\t{rating}\t{comment}\t\t111-2222222-3333333\tx@example.com\tYes\tYes\tYes\n"
+        path.write_text(header + row, encoding="utf-8")
+        result = ingest_file(
+            con, settings, path, fmt="amazon_seller_central", kind="seller_feedback", night=NIGHT
+        )
+        assert result.rows_new == 1
+    rows = run(con, "select seller_id, order_id, rating, comment from seller_feedback order by 1")
+    assert rows == [("SELLERA", "111-2222222-3333333", 5, "fast shipping from A"),
+                    ("SELLERB", "111-2222222-3333333", 1, "B never shipped")]  # fmt: skip
+
+
 def test_text_of_only_invisible_characters_is_empty(
     tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
 ) -> None:
