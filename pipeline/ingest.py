@@ -115,9 +115,11 @@ def _record_run(
 
 
 def _identify(kind: str, fmt: str, path: Path, night: date) -> tuple[str, IngestResult]:
-    """The file's checksum and a fresh result; the run id is the kind, the format and the checksum."""
+    """The file's checksum and a fresh result; the run id is the kind, the format, the night and the
+    checksum: the same bytes load once a night (a rerun changes nothing), and on a later night they are
+    that night's word again (an export that reverts an edit by repeating an earlier file is applied)."""
     checksum = file_checksum(path)
-    run_id = f"{kind}:{fmt}:{checksum[:16]}"
+    run_id = f"{kind}:{fmt}:{night.isoformat()}:{checksum[:16]}"
     result = IngestResult(
         run_id=run_id, kind=kind, source=fmt, file=str(path), night=night.isoformat(), status="succeeded"
     )

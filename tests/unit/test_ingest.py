@@ -134,6 +134,23 @@ def test_a_re_export_logs_its_bad_row_again_and_the_reasons_mart_counts_it_once(
     ]
 
 
+def test_a_later_night_repeating_an_earlier_file_verbatim_is_that_nights_word(
+    tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
+) -> None:
+    """A file's identity includes its night: the same bytes on a later night (an export that reverts an
+    edit) were skipped as already loaded, and the stored row kept the edit the export had undone."""
+    original = _write_csv(tmp_path / "a.csv", [_good(1, "First words"), _good(2)])
+    ingest_file(con, settings, original, fmt="generic_csv", kind="reviews", night=NIGHT)
+    edit = _write_csv(tmp_path / "b.csv", [_good(1, "Edited words"), _good(2)])
+    ingest_file(con, settings, edit, fmt="generic_csv", kind="reviews", night=date(2026, 11, 4))
+    result = ingest_file(con, settings, original, fmt="generic_csv", kind="reviews", night=date(2026, 11, 5))
+    assert (result.status, result.rows_changed, result.rows_unchanged) == ("succeeded", 1, 1)
+    query = "select review_id, text, content_version, last_seen from reviews order by 1"
+    assert run(con, query) == [("r1", "First words", 3, date(2026, 11, 5)),
+                               ("r2", "Great blender, works well", 1, date(2026, 11, 5))]  # fmt: skip
+    assert run(con, "select count(*) from reviews") == [(2,)]  # nothing doubled
+
+
 def test_edited_review_updates_row_and_marks_for_rescoring(
     tmp_path: Path, settings: Settings, con: duckdb.DuckDBPyConnection
 ) -> None:

@@ -173,11 +173,16 @@ def test_same_file_twice_changes_nothing(
     first = _ingest(con, settings, path)
     before = _counts(con)
     snapshot = run(con, "select * from survey_responses order by all")
-    second = _ingest(con, settings, path, night=date(2026, 11, 4))
+    second = _ingest(con, settings, path)  # the same night again
     assert first.status == "succeeded" and second.status == "skipped"
     assert (second.rows_read, second.rows_loaded, second.rows_quarantined) == (2, 1, 1)
     assert _counts(con) == before == {"survey_responses": 1, "ingest_runs": 1, "quarantine": 1}
     assert run(con, "select * from survey_responses order by all") == snapshot
+    later = _ingest(con, settings, path, night=date(2026, 11, 4))  # a later night's export, the same bytes
+    assert (later.status, later.rows_new, later.rows_changed, later.rows_unchanged) == ("succeeded", 0, 0, 1)
+    assert run(con, "select count(*), max(last_seen), max(content_version) from survey_responses") == [
+        (1, date(2026, 11, 4), 1)
+    ]
 
 
 def test_an_edited_response_is_updated_and_unchanged_ones_only_move_last_seen(
