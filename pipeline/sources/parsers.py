@@ -14,8 +14,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-_TRUE = {"true", "t", "yes", "y", "1"}
-_FALSE = {"false", "f", "no", "n", "0"}
+_TRUE = {"true", "t", "yes", "y", "1", "1.0"}  # 1.0 / 0.0: pandas writes a 1/0 column with gaps as floats
+_FALSE = {"false", "f", "no", "n", "0", "0.0"}
 UNKNOWN = {"-", "--", "n/a", "na", "n.a.", "unknown", "null", "none", "nan"}
 """Values an export writes for "no answer" in a yes/no or count column: read as null, not as a bad value."""
 
@@ -90,21 +90,11 @@ def us_date(values: pd.Series) -> pd.Series:
     return _to_date(short.fillna(long))
 
 
-def _flag(value: str | None) -> bool | None:
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    if value in ("1.0", "0.0"):  # pandas writes a 1/0 column with gaps as floats
-        return value == "1.0"
-    return None
-
-
 def boolean(values: pd.Series) -> pd.Series:
     """Parse yes/no, true/false, 1/0 (also ``1.0``/``0.0``); ``UNKNOWN`` markers (``-``, ``n/a``, ...) and
     blanks are null."""
     cleaned = _clean(values).map(lambda v: str(v).lower() if v is not None else None)
-    return cleaned.map(_flag).astype("boolean")
+    return cleaned.map(lambda v: True if v in _TRUE else (False if v in _FALSE else None)).astype("boolean")
 
 
 def verified_source(values: pd.Series) -> pd.Series:

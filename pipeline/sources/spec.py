@@ -129,9 +129,7 @@ def unused_columns(spec: SourceSpec, file_columns: list[str]) -> list[str]:
     known = {_squashed(r): r for r in read}
     out = []
     for column in file_columns:
-        if (
-            column in read or column in spec.ignored or column.startswith("_")
-        ):  # _raw, _record_no, _line_no: the reader's own
+        if column in read or column in spec.ignored or column.startswith("_"):  # _raw...: the reader's own
             continue
         like = known.get(_squashed(column))
         out.append(f"{column} (the format reads {like})" if like else column)

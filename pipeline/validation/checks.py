@@ -76,8 +76,13 @@ def _given(values: pd.Series) -> pd.Series:
     return values.map(given).astype(bool)
 
 
+def _not_expected(column: str, expected: str) -> Callable[[pd.Series], str]:
+    """The reason for a source value of ``column`` that is not what was ``expected``, quoting it."""
+    return lambda r: f"{column} {_quote(r['_src_' + column])} is not {expected}"
+
+
 def _not_a_number(column: str) -> Callable[[pd.Series], str]:
-    return lambda r: f"{column} {_quote(r['_src_' + column])} is not a number"
+    return _not_expected(column, "a number")
 
 
 def _out_of_range(scale: Scale) -> Callable[[pd.Series], str]:
@@ -102,13 +107,9 @@ def _unparsed_value(column: str) -> Callable[[pd.DataFrame], pd.Series]:
         if src not in frame:
             return pd.Series(False, index=frame.index)
         marker = frame[src].map(lambda v: isinstance(v, str) and v.strip().lower() in UNKNOWN).astype(bool)
-        return _given(frame[src]) & ~marker & frame[column].isna()
+        return _unparsed(column)(frame) & ~marker
 
     return unparsed
-
-
-def _not_expected(column: str, expected: str) -> Callable[[pd.Series], str]:
-    return lambda r: f"{column} {_quote(r['_src_' + column])} is not {expected}"
 
 
 def _value_checks(kind: Kind) -> list[RowCheck]:
