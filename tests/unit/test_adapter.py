@@ -188,6 +188,56 @@ def test_finetune_learns_a_task_the_frozen_encoder_cannot_separate() -> None:
     assert probe.score(adapted[450:], labels[450:]) >= 0.9  # and the merged encoder carries it
 
 
+def test_rank_zero_fine_tunes_the_layers_themselves_and_leaves_the_embeddings() -> None:
+    """``rank=0`` (the ceiling LoRA is measured against) trains the transformer layers' own weights: the
+    returned tensors are those layers, loading them into a fresh model carries the task, and the token
+    embeddings never train."""
+    ids, labels = _toy_rows(600, seed=3)
+    split = np.where(np.arange(600) < 450, "train", "dev")
+    config = FinetuneConfig(rank=0, lr=3e-3, head_lr=3e-2, epochs=8, batch_size=32, max_tokens=16,
+                            temperature=10.0)  # fmt: skip
+    model = tiny_bert()
+    tensors, history = finetune(model, ids, [Task("order", labels)], split, config, torch.device("cpu"),
+                                PAD, log=lambda _: None)  # fmt: skip
+    assert tensors and all(k.startswith("encoder.layer.") for k in tensors)
+    assert not any(isinstance(m, LoraLinear) for m in model.modules())
+    fresh = tiny_bert()
+    assert torch.equal(model.embeddings.word_embeddings.weight, fresh.embeddings.word_embeddings.weight)
+    assert fresh.load_state_dict(tensors, strict=False).unexpected_keys == []
+    from sklearn.linear_model import LogisticRegression
+
+    # the frozen encoder's probe stays below 0.8 (test above: 0.56); the trained layers carry the task
+    trained = outputs(fresh, ids)
+    assert (
+        LogisticRegression(max_iter=2000).fit(trained[:450], labels[:450]).score(trained[450:], labels[450:])
+        >= 0.8
+    )
+    assert max(h["dev_order"] for h in history) >= 0.8
+
+
+def test_task_weights_scale_each_task_and_a_zero_weight_trains_nothing() -> None:
+    config = FinetuneConfig(task_weights="stars=2, generated=0.5")
+    assert (config.weight("stars"), config.weight("generated"), config.weight("sentiment")) == (2.0, 0.5, 1.0)
+    with pytest.raises(ValueError, match="task_weights"):
+        FinetuneConfig(task_weights="stars:2").weight("stars")
+    ids, labels = _toy_rows(200, seed=4)
+    split = np.where(np.arange(200) < 150, "train", "dev")
+    silent = FinetuneConfig(rank=4, alpha=8, dropout=0.0, lr=1e-2, epochs=1, batch_size=32, max_tokens=16,
+                            task_weights="order=0")  # fmt: skip
+    tensors, history = finetune(tiny_bert(), ids, [Task("order", labels)], split, silent, torch.device("cpu"),
+                                PAD, log=lambda _: None)  # fmt: skip
+    assert history[0]["train_loss"] == 0.0
+    assert all(float(t.abs().max()) == 0 for k, t in tensors.items() if k.endswith("lora_B"))
+
+
+def test_run_pack_refuses_an_unknown_measure_before_reading_anything(tmp_path: Path) -> None:
+    from pipeline.scoring.finetune_pack import run_pack
+
+    with pytest.raises(ValueError, match="both, adapted or none"):
+        run_pack(tmp_path / "no-pack", tmp_path / "out", measure="yes")
+    assert not (tmp_path / "out").exists()
+
+
 def test_adapter_spec_is_json(tmp_path: Path) -> None:
     folder, _ = _saved(tmp_path, "tiny-v1")
     assert json.loads((folder / "adapter.json").read_text())["rank"] == 4
