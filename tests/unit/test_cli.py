@@ -116,6 +116,23 @@ def test_report_rewrites_a_nights_report_from_the_warehouse(home: Path, tmp_path
     assert bad.exit_code == 1 and "night must be a date like" in bad.output
 
 
+def test_run_names_the_columns_it_did_not_read_and_the_files_it_did_not_load(
+    home: Path, tmp_path: Path
+) -> None:
+    folder = home / "landing" / "reviews" / "generic_csv" / "2026-11-01"
+    folder.mkdir(parents=True)
+    rows = _reviews(tmp_path).read_text(encoding="utf-8").splitlines()
+    widened = [rows[0] + ",sku_color", *(row + ",red" for row in rows[1:])]
+    (folder / "good.csv").write_text("\n".join(widened) + "\n", encoding="utf-8")
+    (folder / "EXPORT.TXT").write_text("review_id\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", "--date", "2026-11-01"])
+    assert result.exit_code == 0, result.output
+    unread = [line for line in result.output.splitlines() if line.startswith("columns not read")]
+    assert len(unread) == 1 and "good.csv" in unread[0] and "sku_color" in unread[0]
+    unloaded = [line for line in result.output.splitlines() if line.startswith("not loaded")]
+    assert len(unloaded) == 1 and "EXPORT.TXT" in unloaded[0] and "does not match" in unloaded[0]
+
+
 def test_run_exits_non_zero_when_a_landed_file_fails(home: Path, tmp_path: Path) -> None:
     folder = home / "landing" / "reviews" / "generic_csv" / "2026-11-01"
     folder.mkdir(parents=True)
