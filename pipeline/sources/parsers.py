@@ -40,9 +40,20 @@ def number(values: pd.Series) -> pd.Series:
     return parsed.where(np.isfinite(parsed))
 
 
+_GROUPED = re.compile(r"\+?\d{1,3}(?:,\d{3})+(?:\.0*)?")
+"""A count with thousands separators: ``1,234``, ``12,345,678``; ``1,5`` (a decimal comma) is not one."""
+
+
+def _ungroup(value: object) -> object:
+    if not isinstance(value, str) or "," not in value:
+        return value
+    return value.replace(",", "") if _GROUPED.fullmatch(value) else None
+
+
 def count(values: pd.Series) -> pd.Series:
-    """Parse a non-negative whole count such as ``1,234``; anything else is null."""
-    cleaned = _clean(values).map(lambda v: v.replace(",", "") if isinstance(v, str) else v)
+    """Parse a non-negative whole count such as ``12`` or ``1,234``; anything else (``1,5``, ``-1``, ``2.5``,
+    ``a few``) is null."""
+    cleaned = _clean(values).map(_ungroup)
     parsed = pd.to_numeric(cleaned, errors="coerce").astype("float64")
     ok = np.isfinite(parsed) & (parsed >= 0) & (parsed < 2**31) & (parsed == parsed.round())
     return parsed.where(ok).astype("Int64")

@@ -401,16 +401,19 @@ def test_a_yes_no_or_count_value_that_does_not_parse_is_quarantined_not_nulled(
     }
     path = _write_csv(
         tmp_path / "reviews.csv",
-        [_good(1) + ["2"], _good(2) + ["a few"], _good(3) + ["-1"], _good(4) + [""]],
+        [_good(1) + ["2"], _good(2) + ["a few"], _good(3) + ["-1"], _good(4) + [""], _good(5) + ["1,5"],
+         _good(6) + ["1,234"]],
         HEADER + ["helpful_votes"],
-    )
+    )  # fmt: skip
     result = ingest_file(con, settings, path, fmt="generic_csv", kind="reviews", night=NIGHT)
-    assert (result.rows_loaded, result.rows_quarantined) == (2, 2)
-    assert run(con, "select review_id, helpful_votes from reviews order by 1") == [("r1", 2), ("r4", None)]
+    assert (result.rows_loaded, result.rows_quarantined) == (3, 3)
+    stored = run(con, "select review_id, helpful_votes from reviews order by 1")
+    assert stored == [("r1", 2), ("r4", None), ("r6", 1234)]
     query = "select reason from quarantine where reason like 'helpful%' order by record_no"
     assert run(con, query) == [
         ("helpful_votes 'a few' is not a whole count of 0 or more",),
         ("helpful_votes '-1' is not a whole count of 0 or more",),
+        ("helpful_votes '1,5' is not a whole count of 0 or more",),  # a decimal comma, not 15
     ]
 
 

@@ -56,3 +56,11 @@ def test_parsers_never_raise_on_arbitrary_text(values: list[str | None]) -> None
     for name, parser in parsers.PARSERS.items():
         out = parser(series)
         assert len(out) == len(values), name
+
+
+def test_count_reads_thousands_separators_only_in_groups_of_three() -> None:
+    got = parsers.count(
+        pd.Series(["1,234", "12,345,678", "7", "3.0", "+2", "1,5", "12,34", "1,2345", "1.234", ",5", "1,"])
+    )
+    assert got.tolist()[:5] == [1234, 12345678, 7, 3, 2]
+    assert got.isna().tolist()[5:] == [True] * 6  # a decimal comma or a stray one is no count: quarantined
