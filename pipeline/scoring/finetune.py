@@ -55,12 +55,23 @@ class FinetuneConfig:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def weight(self, task: str) -> float:
-        """The loss weight of ``task`` (see ``task_weights``)."""
+    def weights(self, tasks: Sequence[str]) -> list[float]:
+        """The loss weight of each of ``tasks`` (see ``task_weights``). A name no task has, a negative or
+        non-numeric weight, or weights that train no task at all are a ``ValueError``."""
         pairs = [item.split("=", 1) for item in self.task_weights.split(",") if item.strip()]
         if any(len(pair) != 2 for pair in pairs):
             raise ValueError(f"task_weights must read name=weight,…; got {self.task_weights!r}")
-        return float(dict((k.strip(), v) for k, v in pairs).get(task, 1.0))
+        try:
+            given = {name.strip(): float(value) for name, value in pairs}
+        except ValueError:
+            raise ValueError(f"task_weights must give numbers; got {self.task_weights!r}") from None
+        unknown = sorted(set(given) - set(tasks))
+        if unknown:
+            raise ValueError(f"task_weights names no task {unknown}; the tasks are {list(tasks)}")
+        out = [given.get(task, 1.0) for task in tasks]
+        if not all(w >= 0 for w in out) or not any(w > 0 for w in out):
+            raise ValueError(f"task_weights must be 0 or more, one above 0; got {self.task_weights!r}")
+        return out
 
 
 @dataclass(frozen=True)
@@ -170,7 +181,8 @@ def finetune(
     log: Callable[[str], None] = print,
     on_best: Callable[[dict[str, torch.Tensor], list[dict[str, float]]], None] | None = None,
 ) -> tuple[dict[str, torch.Tensor], list[dict[str, float]]]:
-    """Train a LoRA adapter into ``model`` (wrapped in place) on the train rows of ``tasks``.
+    """Train a LoRA adapter into ``model`` (wrapped in place) on the train rows of ``tasks``; at ``rank``
+    0, train the transformer layers' own weights instead (``trained_tensors``).
 
     Returns the adapter of the epoch with the best mean dev accuracy over the tasks, and per-epoch
     history (train loss, dev accuracy per task). ``on_best`` sees each new best (to checkpoint it).
@@ -182,6 +194,10 @@ def finetune(
     labelled = (labels >= 0).any(axis=1)
     train_rows = np.flatnonzero(labelled & (split == "train"))
     dev_rows = np.flatnonzero(labelled & (split == "dev"))
+    weights = config.weights([t.name for t in tasks])
+    chosen_on = [j for j, w in enumerate(weights) if w > 0 and (labels[dev_rows, j] >= 0).any()]
+    if not chosen_on:
+        raise ValueError("no dev row labels a task that trains: the best epoch could not be chosen")
     if config.rank > 0:
         add_lora(model, config.rank, config.alpha, config.dropout)
     else:  # every weight of the transformer layers trains: a ceiling to compare LoRA with, never shipped
@@ -201,7 +217,6 @@ def finetune(
         optimiser, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm)))
     )
     lengths = np.array([len(t) for t in ids])
-    weights = [config.weight(t.name) for t in tasks]
     all_labels = torch.as_tensor(labels)
     best: tuple[float, dict[str, torch.Tensor]] | None = None
     history = []
@@ -227,7 +242,7 @@ def finetune(
             schedule.step()
             losses.append(float(loss.detach()))
         dev = _dev_accuracy(model, heads, ids, labels, dev_rows, tasks, config, device, pad_id)
-        score = float(np.mean([v for t, v in dev.items() if config.weight(t) > 0]))  # tasks that train
+        score = float(np.mean([dev[tasks[j].name] for j in chosen_on]))  # the tasks that train
         seconds = time.perf_counter() - started
         history.append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "dev_mean": score,
                         "seconds": seconds, **{f"dev_{k}": v for k, v in dev.items()}})  # fmt: skip

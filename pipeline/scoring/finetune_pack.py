@@ -171,7 +171,8 @@ def _measure(rows: pd.DataFrame, x: np.ndarray, version: str) -> dict[str, Any]:
 def run_pack(pack: Path, out: Path, config: Any = None, device_name: str | None = None,
              limit: int | None = None, measure: str = "both",
              save_embeddings: bool = False) -> dict[str, Any]:  # fmt: skip
-    """Measure the frozen encoder, train the adapter, measure the adapted encoder; write both.
+    """Measure the frozen encoder, train the adapter, measure the adapted encoder; write both. At
+    ``config.rank`` 0 the layers themselves train: measured, and no adapter is written.
 
     ``limit`` keeps that many rows per source (a quick check of the whole path, not a model).
     ``measure`` is ``both``, ``adapted`` (the frozen encoder's numbers are known: skip them) or ``none``

@@ -40,19 +40,25 @@ def number(values: pd.Series) -> pd.Series:
     return parsed.where(np.isfinite(parsed))
 
 
-_GROUPED = re.compile(r"\+?\d{1,3}(?:,\d{3})+(?:\.0*)?")
+_GROUPED = re.compile(r"\+?[0-9]{1,3}(?:,[0-9]{3})+(?:\.0*)?")
 """A count with thousands separators: ``1,234``, ``12,345,678``; ``1,5`` (a decimal comma) is not one."""
+_DOTTED = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")
+"""``1.000``, ``2.500``: thousands in the European way, or a decimal: no count can say which."""
 
 
 def _ungroup(value: object) -> object:
-    if not isinstance(value, str) or "," not in value:
+    if not isinstance(value, str):
+        return value
+    if _DOTTED.fullmatch(value):
+        return None
+    if "," not in value:
         return value
     return value.replace(",", "") if _GROUPED.fullmatch(value) else None
 
 
 def count(values: pd.Series) -> pd.Series:
-    """Parse a non-negative whole count such as ``12`` or ``1,234``; anything else (``1,5``, ``-1``, ``2.5``,
-    ``a few``) is null."""
+    """Parse a non-negative whole count such as ``12`` or ``1,234``; anything else (``1,5``, ``1.000``,
+    ``-1``, ``2.5``, ``a few``) is null."""
     cleaned = _clean(values).map(_ungroup)
     parsed = pd.to_numeric(cleaned, errors="coerce").astype("float64")
     ok = np.isfinite(parsed) & (parsed >= 0) & (parsed < 2**31) & (parsed == parsed.round())

@@ -217,17 +217,27 @@ def test_rank_zero_fine_tunes_the_layers_themselves_and_leaves_the_embeddings() 
 
 def test_task_weights_scale_each_task_and_a_zero_weight_trains_nothing() -> None:
     config = FinetuneConfig(task_weights="stars=2, generated=0.5")
-    assert (config.weight("stars"), config.weight("generated"), config.weight("sentiment")) == (2.0, 0.5, 1.0)
-    with pytest.raises(ValueError, match="task_weights"):
-        FinetuneConfig(task_weights="stars:2").weight("stars")
+    assert config.weights(["stars", "generated", "sentiment"]) == [2.0, 0.5, 1.0]
+    tasks = ["stars", "generated"]
+    for bad, why in (("stars:2", "name=weight"), ("star=0", "names no task"), ("stars=-1", "0 or more"),
+                     ("stars=0,generated=0", "one above 0"), ("stars=two", "numbers")):  # fmt: skip
+        with pytest.raises(ValueError, match=why):
+            FinetuneConfig(task_weights=bad).weights(tasks)
     ids, labels = _toy_rows(200, seed=4)
     split = np.where(np.arange(200) < 150, "train", "dev")
     silent = FinetuneConfig(rank=4, alpha=8, dropout=0.0, lr=1e-2, epochs=1, batch_size=32, max_tokens=16,
                             task_weights="order=0")  # fmt: skip
-    tensors, history = finetune(tiny_bert(), ids, [Task("order", labels)], split, silent, torch.device("cpu"),
-                                PAD, log=lambda _: None)  # fmt: skip
+    # "order" weighs nothing; "other" labels only dev rows, so it picks the epoch and trains nothing either
+    tasks = [Task("order", labels), Task("other", np.where(split == "dev", labels, -1))]
+    tensors, history = finetune(tiny_bert(), ids, tasks, split, silent, torch.device("cpu"), PAD,
+                                log=lambda _: None)  # fmt: skip
     assert history[0]["train_loss"] == 0.0
     assert all(float(t.abs().max()) == 0 for k, t in tensors.items() if k.endswith("lora_B"))
+    unchosen = [Task("order", np.where(split == "dev", -1, labels))]  # no dev label: no epoch can be chosen
+    with pytest.raises(ValueError, match="no dev row labels a task that trains"):
+        finetune(
+            tiny_bert(), ids, unchosen, split, FinetuneConfig(rank=4, epochs=1), torch.device("cpu"), PAD
+        )
 
 
 def test_run_pack_refuses_an_unknown_measure_before_reading_anything(tmp_path: Path) -> None:
