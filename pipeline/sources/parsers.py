@@ -42,8 +42,8 @@ def number(values: pd.Series) -> pd.Series:
 
 _GROUPED = re.compile(r"\+?[0-9]{1,3}(?:,[0-9]{3})+(?:\.0*)?")
 """A count with thousands separators: ``1,234``, ``12,345,678``; ``1,5`` (a decimal comma) is not one."""
-_DOTTED = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")
-"""``1.000``, ``2.500``: thousands in the European way, or a decimal: no count can say which."""
+_DOTTED = re.compile(r"\+?[0-9]{1,3}(?:\.[0-9]{3})+")
+"""``1.000``, ``+2.500``: thousands in the European way, or a decimal: no count can say which."""
 
 
 def _ungroup(value: object) -> object:
