@@ -44,22 +44,24 @@ _GROUPED = re.compile(r"\+?[0-9]{1,3}(?:,[0-9]{3})+(?:\.0*)?")
 """A count with thousands separators: ``1,234``, ``12,345,678``; ``1,5`` (a decimal comma) is not one."""
 _DOTTED = re.compile(r"\+?[0-9]{1,3}(?:\.[0-9]{3})+")
 """``1.000``, ``+2.500``: thousands in the European way, or a decimal: no count can say which."""
+_PLAIN = re.compile(r"\+?[0-9]+(?:\.0*)?")
+"""A whole count as digits: ``12``, ``+2``, ``3.0`` (a float export of a whole number)."""
 
 
-def _ungroup(value: object) -> object:
+def _count_text(value: object) -> object:
+    """A count's text without its thousands commas, or None when it is not one of the forms above
+    (``1e3``, ``0x10``, ``1,5``, ``1.000``)."""
     if not isinstance(value, str):
         return value
-    if _DOTTED.fullmatch(value):
-        return None
-    if "," not in value:
-        return value
-    return value.replace(",", "") if _GROUPED.fullmatch(value) else None
+    if _GROUPED.fullmatch(value):
+        return value.replace(",", "")
+    return value if _PLAIN.fullmatch(value) and not _DOTTED.fullmatch(value) else None
 
 
 def count(values: pd.Series) -> pd.Series:
     """Parse a non-negative whole count such as ``12`` or ``1,234``; anything else (``1,5``, ``1.000``,
-    ``-1``, ``2.5``, ``a few``) is null."""
-    cleaned = _clean(values).map(_ungroup)
+    ``-1``, ``2.5``, ``1e3``, ``a few``) is null."""
+    cleaned = _clean(values).map(_count_text)
     parsed = pd.to_numeric(cleaned, errors="coerce").astype("float64")
     ok = np.isfinite(parsed) & (parsed >= 0) & (parsed < 2**31) & (parsed == parsed.round())
     return parsed.where(ok).astype("Int64")

@@ -61,8 +61,9 @@ def test_parsers_never_raise_on_arbitrary_text(values: list[str | None]) -> None
 def test_count_reads_thousands_separators_only_in_groups_of_three() -> None:
     given = ["1,234", "12,345,678", "7", "3.0", "+2", " 1,234.0 ",
              "1,5", "12,34", "1,2345", "1.234", ",5", "1,", "2.000", "+1.000", "1,234,5",
-             "١,٢٣٤"]  # fmt: skip
+             "١,٢٣٤", "1e3", "0x10", "1_000"]  # fmt: skip
     got = parsers.count(pd.Series(given))
     assert got.tolist()[:6] == [1234, 12345678, 7, 3, 2, 1234]
-    # a decimal comma, a European thousands dot (1 or 1000?), a stray comma, other digits: no count
-    assert got.isna().tolist()[6:] == [True] * 10
+    # a decimal comma, a European thousands dot (1 or 1000?), a stray comma, other digits or notations:
+    # no count
+    assert got.isna().tolist()[6:] == [True] * 13
